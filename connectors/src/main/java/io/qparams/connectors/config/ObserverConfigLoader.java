@@ -1,0 +1,233 @@
+package io.qparams.connectors.config;
+
+import io.qparams.connectors.records.DeadLetters;
+import io.qparams.observers.InvalidObserverConfigException;
+import io.qparams.observers.NonFinitePolicy;
+import io.qparams.observers.ObserverConfig;
+import io.qparams.observers.ObserverKind;
+import io.qparams.observers.ObserverSpec;
+import io.qparams.observers.QScheme;
+import io.qparams.observers.QuantDtype;
+import java.io.IOException;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.error.YAMLException;
+
+/**
+ * The observer configuration file (CONTRACT section 2), read with SnakeYAML's SafeConstructor (plain
+ * maps, lists and scalars only). Everything torch's constructors would refuse, and every key torch
+ * does not know, is refused with an {@link InvalidObserverConfigException} whose one-line message
+ * names the file, the rule ({@code observers[i] (match "...")}) and the bad key or value.
+ */
+public final class ObserverConfigLoader {
+    private static final List<String> TOP_KEYS = List.of("nonfinite", "observers");
+    private static final List<String> RULE_KEYS = List.of("match", "observer", "dtype", "qscheme", "reduce_range",
+            "quant_min", "quant_max", "eps", "averaging_constant", "ch_axis");
+
+    private ObserverConfigLoader() {
+    }
+
+    /** No file given: every tensor gets a MovingAverageMinMaxObserver with torch's defaults; nonfinite reject. */
+    public static ObserverConfig defaults() {
+        return new ObserverConfig(NonFinitePolicy.REJECT, List.of(new ObserverConfig.Rule("*",
+                ObserverSpec.builder(ObserverKind.MovingAverageMinMaxObserver).build())));
+    }
+
+    public static ObserverConfig load(Path file) {
+        String yaml;
+        try {
+            yaml = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new InvalidObserverConfigException(file + ": cannot read the config: " + e);
+        }
+        return parse(yaml, file.toString());
+    }
+
+    /** @param sourceName names the config in messages (the file path) */
+    public static ObserverConfig parse(String yaml, String sourceName) {
+        Object document = loadYaml(yaml, sourceName);
+        if (document == null) {
+            throw new InvalidObserverConfigException(sourceName + ": the config is empty (expected 'observers')");
+        }
+        if (!(document instanceof Map)) {
+            throw new InvalidObserverConfigException(sourceName
+                    + ": the config must be a mapping with 'observers' (and optionally 'nonfinite')");
+        }
+        Map<?, ?> top = (Map<?, ?>) document;
+        checkKeys(top, TOP_KEYS, sourceName);
+        NonFinitePolicy nonFinite = NonFinitePolicy.REJECT;
+        if (top.containsKey("nonfinite")) {
+            nonFinite = within(sourceName, () -> NonFinitePolicy.parse(string(top.get("nonfinite"), "nonfinite")));
+        }
+        if (!top.containsKey("observers")) {
+            throw new InvalidObserverConfigException(sourceName + ": missing key 'observers' (the list of rules)");
+        }
+        if (!(top.get("observers") instanceof List)) {
+            throw new InvalidObserverConfigException(sourceName + ": 'observers' must be a list of rules, got "
+                    + describe(top.get("observers")));
+        }
+        List<?> items = (List<?>) top.get("observers");
+        if (items.isEmpty()) {
+            throw new InvalidObserverConfigException(sourceName + ": 'observers' is empty: at least one rule is needed");
+        }
+        List<ObserverConfig.Rule> rules = new ArrayList<>(items.size());
+        for (int i = 0; i < items.size(); i++) {
+            rules.add(rule(items.get(i), sourceName + ": observers[" + i + "]"));
+        }
+        return new ObserverConfig(nonFinite, rules);
+    }
+
+    private static Object loadYaml(String yaml, String sourceName) {
+        LoaderOptions options = new LoaderOptions();
+        options.setAllowDuplicateKeys(false);
+        options.setMaxAliasesForCollections(20);
+        options.setNestingDepthLimit(20);
+        try {
+            return new Yaml(new SafeConstructor(options)).load(yaml);
+        } catch (MarkedYAMLException e) {
+            Mark mark = e.getProblemMark();
+            throw new InvalidObserverConfigException(sourceName + ": invalid YAML"
+                    + (mark == null ? "" : " at line " + (mark.getLine() + 1) + ", column " + (mark.getColumn() + 1))
+                    + ": " + DeadLetters.oneLine((e.getContext() == null ? "" : e.getContext() + ", ") + e.getProblem()));
+        } catch (YAMLException e) {
+            throw new InvalidObserverConfigException(sourceName + ": invalid YAML: " + DeadLetters.oneLine(e.getMessage()));
+        }
+    }
+
+    private static ObserverConfig.Rule rule(Object item, String where) {
+        if (!(item instanceof Map)) {
+            throw new InvalidObserverConfigException(where + ": a rule must be a mapping with 'match' and 'observer', got "
+                    + describe(item));
+        }
+        Map<?, ?> rule = (Map<?, ?>) item;
+        Object match = rule.get("match");
+        String at = match instanceof String ? where + " (match \"" + match + "\")" : where;
+        checkKeys(rule, RULE_KEYS, at);
+        if (!rule.containsKey("match")) {
+            throw new InvalidObserverConfigException(at + ": missing key 'match' (a glob of tensor names)");
+        }
+        if (!(match instanceof String) || ((String) match).isEmpty()) {
+            throw new InvalidObserverConfigException(at + ": 'match' must be a non-empty string glob, got "
+                    + describe(match));
+        }
+        if (!rule.containsKey("observer")) {
+            throw new InvalidObserverConfigException(at + ": missing key 'observer'");
+        }
+        ObserverKind kind = within(at, () -> ObserverKind.parse(string(rule.get("observer"), "observer")));
+        // torch's constructors take no such keyword: TypeError
+        for (String key : List.of("averaging_constant", "ch_axis")) {
+            boolean belongs = key.equals("ch_axis") ? kind.isPerChannel() : kind.isMovingAverage();
+            if (rule.containsKey(key) && !belongs) {
+                throw new InvalidObserverConfigException(at + ": " + kind + " got an unexpected keyword argument '"
+                        + key + "'");
+            }
+        }
+        ObserverSpec spec = within(at, () -> {
+            ObserverSpec.Builder b = ObserverSpec.builder(kind);
+            if (rule.containsKey("dtype")) {
+                b.dtype(QuantDtype.parse(string(rule.get("dtype"), "dtype")));
+            }
+            if (rule.containsKey("qscheme")) {
+                b.qscheme(QScheme.parse(string(rule.get("qscheme"), "qscheme")));
+            }
+            if (rule.containsKey("reduce_range")) {
+                Object reduceRange = rule.get("reduce_range");
+                if (!(reduceRange instanceof Boolean)) {
+                    throw new InvalidObserverConfigException("'reduce_range' must be true or false, got "
+                            + describe(reduceRange));
+                }
+                b.reduceRange((Boolean) reduceRange);
+            }
+            b.quantMin(optionalInt(rule.get("quant_min"), "quant_min"));
+            b.quantMax(optionalInt(rule.get("quant_max"), "quant_max"));
+            if (rule.containsKey("eps")) {
+                b.eps(number(rule.get("eps"), "eps"));
+            }
+            if (rule.containsKey("averaging_constant")) {
+                b.averagingConstant(number(rule.get("averaging_constant"), "averaging_constant"));
+            }
+            if (rule.containsKey("ch_axis")) {
+                Integer chAxis = optionalInt(rule.get("ch_axis"), "ch_axis");
+                if (chAxis == null) {
+                    throw new InvalidObserverConfigException("'ch_axis' must be an integer, got null");
+                }
+                b.chAxis(chAxis);
+            }
+            return b.build();
+        });
+        return new ObserverConfig.Rule((String) match, spec);
+    }
+
+    private static void checkKeys(Map<?, ?> map, List<String> known, String where) {
+        for (Object key : map.keySet()) {
+            if (!(key instanceof String) || !known.contains(key)) {
+                throw new InvalidObserverConfigException(where + ": unknown key '" + key + "' (expected "
+                        + String.join(", ", known) + ")");
+            }
+        }
+    }
+
+    private static String string(Object value, String key) {
+        if (!(value instanceof String)) {
+            throw new InvalidObserverConfigException("'" + key + "' must be a string, got " + describe(value));
+        }
+        return (String) value;
+    }
+
+    /** A YAML integer in int32 range, or null (torch's None). */
+    private static Integer optionalInt(Object value, String key) {
+        if (value == null) {
+            return null;
+        }
+        if (!(value instanceof Integer || value instanceof Long || value instanceof BigInteger)) {
+            throw new InvalidObserverConfigException("'" + key + "' must be an integer, got " + describe(value));
+        }
+        BigInteger big = new BigInteger(value.toString());
+        if (big.bitLength() > 31) {
+            throw new InvalidObserverConfigException("'" + key + "' " + value + " is outside the int32 range");
+        }
+        return big.intValue();
+    }
+
+    /** A YAML number (ints allowed), as a Python float. */
+    private static double number(Object value, String key) {
+        if (!(value instanceof Number)) {
+            throw new InvalidObserverConfigException("'" + key + "' must be a number, got " + describe(value));
+        }
+        return ((Number) value).doubleValue();
+    }
+
+    private static String describe(Object value) {
+        if (value == null) {
+            return "null";
+        }
+        String kind = value instanceof String ? "string" : value instanceof Boolean ? "boolean"
+                : value instanceof Double ? "float" : value instanceof Number ? "integer"
+                : value instanceof List ? "list" : value instanceof Map ? "mapping" : value.getClass().getSimpleName();
+        String text = value instanceof String ? "\"" + value + "\"" : String.valueOf(value);
+        return kind + " " + (text.length() > 60 ? text.substring(0, 60) + "..." : text);
+    }
+
+    private interface ConfigStep<T> {
+        T run();
+    }
+
+    /** Runs a step whose refusals carry torch's bare reason, prefixing them with the location. */
+    private static <T> T within(String where, ConfigStep<T> step) {
+        try {
+            return step.run();
+        } catch (InvalidObserverConfigException e) {
+            throw new InvalidObserverConfigException(where + ": " + e.getMessage());
+        }
+    }
+}
