@@ -1,0 +1,208 @@
+package io.qparams.cli;
+
+import io.qparams.connectors.batch.BatchDecoder;
+import io.qparams.connectors.config.ObserverConfigLoader;
+import io.qparams.connectors.records.QParamsRecordEncoder;
+import io.qparams.connectors.records.RecordSource;
+import io.qparams.observers.BatchMinMax;
+import io.qparams.observers.InvalidBatchException;
+import io.qparams.observers.InvalidObserverConfigException;
+import io.qparams.observers.Observer;
+import io.qparams.observers.ObserverConfig;
+import io.qparams.observers.ObserverState;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * {@code qparams calibrate}: the job's observers, offline, over batch files applied in the order
+ * given, like the records of one partition. One qparams record per non-empty batch on stdout; a
+ * refused batch prints its reason on stderr and the rest goes on.
+ */
+final class CalibrateCommand {
+    private static final String USAGE = String.join("\n",
+            "usage: qparams calibrate [--config FILE] (--tensor NAME BATCH_FILE... [--tensor NAME BATCH_FILE...] | --manifest FILE)",
+            "",
+            "  --config FILE     observer rules (YAML, see README 'Config reference'); default: every tensor",
+            "                    gets MovingAverageMinMaxObserver with torch's defaults, nonfinite: reject",
+            "  --tensor NAME F.. apply the batch files F.. (NPY or JSON) to tensor NAME, in the order given;",
+            "                    repeat --tensor for more tensors (applied group after group)",
+            "  --manifest FILE   JSON lines {\"tensor\": \"...\", \"file\": \"path\"}, paths relative to the manifest,",
+            "                    applied in order, tensors interleaved",
+            "",
+            "Prints one qparams record (JSON line) per non-empty batch on stdout, with",
+            "source = {\"file\": path, \"index\": i}, i the batch's 0-based position in the input.",
+            "Exit status: 0 all batches applied; 1 some batches refused (reasons on stderr);",
+            "2 bad command line, config, manifest or missing file.");
+
+    private static final long PROGRESS_INTERVAL_NANOS = 5_000_000_000L;
+
+    private CalibrateCommand() {
+    }
+
+    static int run(String[] args, PrintStream out, PrintStream err) throws UsageException {
+        Path config = null;
+        Path manifest = null;
+        List<BatchFile> batches = new ArrayList<>();
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--help":
+                case "-h":
+                    out.println(USAGE);
+                    return Qparams.EXIT_OK;
+                case "--config":
+                    config = Path.of(value(args, ++i, "--config"));
+                    break;
+                case "--manifest":
+                    manifest = Path.of(value(args, ++i, "--manifest"));
+                    break;
+                case "--tensor": {
+                    String tensor = value(args, ++i, "--tensor");
+                    int files = 0;
+                    while (i + 1 < args.length && !args[i + 1].startsWith("--")) {
+                        String file = args[++i];
+                        batches.add(new BatchFile(tensor, Path.of(file), file));
+                        files++;
+                    }
+                    if (files == 0) {
+                        throw new UsageException("--tensor " + tensor + " needs at least one batch file");
+                    }
+                    break;
+                }
+                default:
+                    throw new UsageException("unknown option '" + args[i] + "' (see qparams calibrate --help)");
+            }
+        }
+        if (manifest != null && !batches.isEmpty()) {
+            throw new UsageException("give either --tensor or --manifest, not both");
+        }
+        if (manifest != null) {
+            batches = Manifest.read(manifest);
+        }
+        if (batches.isEmpty()) {
+            throw new UsageException("nothing to calibrate: give --tensor NAME BATCH_FILE... or --manifest FILE");
+        }
+        for (BatchFile batch : batches) {
+            if (!Files.isRegularFile(batch.path)) {
+                throw new UsageException("batch file not found: " + batch.display);
+            }
+        }
+        ObserverConfig observers = loadConfig(config);
+        return calibrate(observers, batches, out, err);
+    }
+
+    private static ObserverConfig loadConfig(Path config) throws UsageException {
+        if (config == null) {
+            return ObserverConfigLoader.defaults();
+        }
+        if (!Files.isRegularFile(config)) {
+            throw new UsageException("config file not found: " + config);
+        }
+        try {
+            return ObserverConfigLoader.load(config);
+        } catch (InvalidObserverConfigException e) {
+            throw new UsageException(e.getMessage());
+        }
+    }
+
+    private static int calibrate(ObserverConfig config, List<BatchFile> batches, PrintStream out, PrintStream err) {
+        BatchDecoder decoder = new BatchDecoder();
+        Map<String, ObserverState> states = new HashMap<>();
+        OutputStream records = new BufferedOutputStream(out, 1 << 16);
+        int refused = 0;
+        long lastProgress = System.nanoTime();
+        try {
+            for (int index = 0; index < batches.size(); index++) {
+                BatchFile batch = batches.get(index);
+                try {
+                    byte[] record = apply(config, decoder, states, batch, index);
+                    if (record != null) {
+                        records.write(record);
+                        records.write('\n');
+                    }
+                } catch (InvalidBatchException e) {
+                    refused++;
+                    records.flush();
+                    err.println("qparams calibrate: " + batch.display + " (tensor " + batch.tensor + ", index " + index
+                            + "): " + e.getMessage());
+                }
+                if (System.nanoTime() - lastProgress > PROGRESS_INTERVAL_NANOS) {
+                    lastProgress = System.nanoTime();
+                    err.printf(Locale.ROOT, "qparams calibrate: %d/%d batches%n", index + 1, batches.size());
+                }
+            }
+            records.flush();
+        } catch (IOException e) {
+            err.println("qparams calibrate: cannot write records: " + e.getMessage());
+            return Qparams.EXIT_USAGE;
+        }
+        if (refused > 0) {
+            err.printf(Locale.ROOT, "qparams calibrate: %d of %d batches refused%n", refused, batches.size());
+            return Qparams.EXIT_REFUSED_BATCHES;
+        }
+        return Qparams.EXIT_OK;
+    }
+
+    /** One batch through the observer of its tensor; null for an empty tensor (no record, as in torch). */
+    private static byte[] apply(ObserverConfig config, BatchDecoder decoder, Map<String, ObserverState> states,
+            BatchFile batch, int index) throws InvalidBatchException {
+        Observer observer = config.observerFor(batch.tensor);
+        if (observer == null) {
+            throw new InvalidBatchException("no observer rule matches tensor '" + batch.tensor + "'");
+        }
+        byte[] value;
+        try {
+            value = Files.readAllBytes(batch.path);
+        } catch (IOException e) {
+            throw new InvalidBatchException("cannot read " + batch.display + ": " + e.getMessage());
+        }
+        BatchMinMax minMax = decoder.decode(value, contentTypeOf(batch.path), observer.spec(), config.nonFinite());
+        if (minMax == null) {
+            return null;
+        }
+        ObserverState state = states.computeIfAbsent(batch.tensor, t -> observer.initialState());
+        observer.update(state, minMax);
+        return QParamsRecordEncoder.encode(batch.tensor, observer.spec(), state, observer.calculateQParams(state),
+                RecordSource.file(batch.display, index));
+    }
+
+    /** The file extension stands in for the Kafka record's content-type header; otherwise the decoder sniffs. */
+    private static String contentTypeOf(Path file) {
+        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+        if (name.endsWith(".npy")) {
+            return "application/x-npy";
+        }
+        if (name.endsWith(".json")) {
+            return "application/json";
+        }
+        return null;
+    }
+
+    private static String value(String[] args, int i, String option) throws UsageException {
+        if (i >= args.length || args[i].startsWith("--")) {
+            throw new UsageException(option + " needs a value");
+        }
+        return args[i];
+    }
+
+    /** A batch file and the tensor it belongs to; display is the path as the user wrote it. */
+    static final class BatchFile {
+        final String tensor;
+        final Path path;
+        final String display;
+
+        BatchFile(String tensor, Path path, String display) {
+            this.tensor = tensor;
+            this.path = path;
+            this.display = display;
+        }
+    }
+}

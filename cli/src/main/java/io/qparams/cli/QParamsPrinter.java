@@ -1,0 +1,107 @@
+package io.qparams.cli;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+/**
+ * {@code qparams run --print}: follows the qparams topic and prints each record as it arrives,
+ * either as the JSON the topic holds or as one short line per record (per-channel vectors cut to
+ * their first entries). Reads committed records only, so exactly-once output shows as it commits.
+ */
+final class QParamsPrinter implements Runnable {
+    private static final JsonFactory JSON = new JsonFactory();
+    private static final int SHOWN_CHANNELS = 3;
+
+    private final String bootstrapServers;
+    private final String topic;
+    private final boolean rawJson;
+    private final long maxRecords;
+    private final PrintStream out;
+    private final Runnable onDone;
+
+    QParamsPrinter(String bootstrapServers, String topic, boolean rawJson, long maxRecords, PrintStream out,
+            Runnable onDone) {
+        this.bootstrapServers = bootstrapServers;
+        this.topic = topic;
+        this.rawJson = rawJson;
+        this.maxRecords = maxRecords;
+        this.out = out;
+        this.onDone = onDone;
+    }
+
+    @Override
+    public void run() {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, "qparams-printer-" + UUID.randomUUID());
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        long printed = 0;
+        try (KafkaConsumer<String, byte[]> consumer =
+                new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(topic));
+            while (!Thread.currentThread().isInterrupted() && (maxRecords <= 0 || printed < maxRecords)) {
+                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+                    out.println(rawJson ? new String(record.value(), java.nio.charset.StandardCharsets.UTF_8)
+                            : summarize(record.value()));
+                    if (maxRecords > 0 && ++printed >= maxRecords) {
+                        break;
+                    }
+                }
+                out.flush();
+            }
+        } catch (org.apache.kafka.common.errors.InterruptException e) {
+            Thread.currentThread().interrupt();
+        }
+        onDone.run();
+    }
+
+    /** {@code fc.output  #12  min_val=-3.12 max_val=4.56  scale=0.0301 zero_point=104  MovingAverageMinMaxObserver/quint8}. */
+    static String summarize(byte[] json) {
+        Map<String, String> fields = new LinkedHashMap<>();
+        try (JsonParser parser = JSON.createParser(json)) {
+            parser.nextToken();
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String name = parser.currentName();
+                JsonToken token = parser.nextToken();
+                if (token == JsonToken.START_ARRAY) {
+                    List<String> items = new ArrayList<>();
+                    while (parser.nextToken() != JsonToken.END_ARRAY) {
+                        items.add(parser.getText());
+                    }
+                    String shown = String.join(",", items.subList(0, Math.min(SHOWN_CHANNELS, items.size())));
+                    fields.put(name, "[" + shown + (items.size() > SHOWN_CHANNELS ? ",... x" + items.size() : "") + "]");
+                } else if (token == JsonToken.START_OBJECT) {
+                    parser.skipChildren();
+                } else {
+                    fields.put(name, parser.getText());
+                }
+            }
+        } catch (IOException e) {
+            return "unreadable record: " + e.getMessage();
+        }
+        StringBuilder line = new StringBuilder(String.format("%-24s #%-4s", fields.get("tensor"), fields.get("batches")));
+        if (!"ok".equals(fields.get("status"))) {
+            line.append(" ").append(fields.get("status")).append(": ").append(fields.getOrDefault("reason", ""));
+        }
+        line.append(" min_val=").append(fields.get("min_val")).append(" max_val=").append(fields.get("max_val"))
+                .append(" scale=").append(fields.get("scale")).append(" zero_point=").append(fields.get("zero_point"))
+                .append("  ").append(fields.get("observer")).append("/").append(fields.get("dtype"));
+        return line.toString();
+    }
+}

@@ -1,0 +1,187 @@
+package io.qparams.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.qparams.connectors.records.JsonValues;
+import io.qparams.connectors.records.QParamsRecord;
+import io.qparams.connectors.records.QParamsRecordDecoder;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code qparams calibrate} against real torch: the fixtures (numpy.save files, a manifest
+ * interleaving tensors, and torch's results as float32 hex bits) come from
+ * src/test/resources/calibrate/generate_calibrate_fixtures.py.
+ */
+class CalibrateCommandTest {
+    private static final Path FIXTURES = Path.of("src/test/resources/calibrate");
+
+    @Test
+    void manifestReproducesTorchBitForBit() throws IOException {
+        Result result = calibrate("--config", FIXTURES.resolve("observers.yaml").toString(),
+                "--manifest", FIXTURES.resolve("manifest.jsonl").toString());
+        assertEquals(0, result.status, result.err);
+        List<Map<String, Object>> expected = expected();
+        List<QParamsRecord> records = result.records();
+        assertEquals(expected.size(), records.size(), "one record per non-empty batch");
+        for (int i = 0; i < records.size(); i++) {
+            assertMatchesTorch(expected.get(i), records.get(i));
+            assertEquals(((Number) expected.get(i).get("index")).longValue(), records.get(i).source.index());
+        }
+    }
+
+    @Test
+    void tensorFormAppliesFilesInTheOrderGiven() throws IOException {
+        List<String> args = new ArrayList<>(List.of("--config", FIXTURES.resolve("observers.yaml").toString(),
+                "--tensor", "fc.output"));
+        List<Map<String, Object>> expected = new ArrayList<>();
+        for (Map<String, Object> entry : expected()) {
+            if (entry.get("tensor").equals("fc.output")) {
+                expected.add(entry);
+            }
+        }
+        for (String line : Files.readAllLines(FIXTURES.resolve("manifest.jsonl"))) {
+            Map<?, ?> entry = (Map<?, ?>) JsonValues.parse(line.getBytes(StandardCharsets.UTF_8));
+            if (entry.get("tensor").equals("fc.output")) {
+                args.add(FIXTURES.resolve((String) entry.get("file")).toString());
+            }
+        }
+        Result result = calibrate(args.toArray(String[]::new));
+        assertEquals(0, result.status, result.err);
+        List<QParamsRecord> records = result.records();
+        assertEquals(expected.size(), records.size());
+        for (int i = 0; i < records.size(); i++) {
+            assertMatchesTorch(expected.get(i), records.get(i));
+            assertEquals(i + 1, records.get(i).batches);
+        }
+    }
+
+    @Test
+    void aBadBatchIsReportedAndTheRestGoesOn(@TempDir Path dir) throws IOException {
+        Path good = FIXTURES.resolve("b000_fc_output.npy");
+        Path bad = Files.write(dir.resolve("bad.npy"), new byte[] {(byte) 0x93, 'N', 'U', 'M'});
+        Result result = calibrate("--tensor", "x", good.toString(), bad.toString(), good.toString());
+        assertEquals(1, result.status);
+        assertEquals(2, result.records().size());
+        assertEquals(2, result.records().get(1).batches);
+        assertEquals(2, result.records().get(1).source.index());
+        assertTrue(result.err.contains(bad + " (tensor x, index 1): "), result.err);
+        assertTrue(result.err.contains("1 of 3 batches refused"), result.err);
+    }
+
+    @Test
+    void aBadConfigExitsTwoWithTorchsReasonOnOneLine(@TempDir Path dir) throws IOException {
+        Path config = Files.writeString(dir.resolve("bad.yaml"), String.join("\n",
+                "observers:",
+                "  - match: \"*\"",
+                "    observer: MinMaxObserver",
+                "    qscheme: per_tensor_symmetric",
+                "    reduce_range: true",
+                ""));
+        Result result = calibrate("--config", config.toString(), "--tensor", "x",
+                FIXTURES.resolve("b000_fc_output.npy").toString());
+        assertEquals(2, result.status);
+        assertEquals("", result.out);
+        assertEquals(1, result.err.strip().lines().count(), result.err);
+        assertTrue(result.err.contains("Cannot reduce range for symmetric quantization for quint8"), result.err);
+    }
+
+    @Test
+    void aMissingFileExitsTwoBeforeAnyRecord() {
+        Result result = calibrate("--tensor", "x", FIXTURES.resolve("b000_fc_output.npy").toString(), "nope.npy");
+        assertEquals(2, result.status);
+        assertEquals("", result.out);
+        assertEquals("qparams calibrate: batch file not found: nope.npy", result.err.strip());
+    }
+
+    @Test
+    void badCommandLinesExitTwo() {
+        assertEquals(2, calibrate().status);
+        assertEquals(2, calibrate("--tensor").status);
+        assertEquals(2, calibrate("--tensor", "x").status);
+        assertEquals(2, calibrate("--bogus").status);
+        assertEquals(2, calibrate("--manifest", "m.jsonl", "--tensor", "x", "f.npy").status);
+        assertEquals(0, calibrate("--help").status);
+    }
+
+    private static void assertMatchesTorch(Map<String, Object> expected, QParamsRecord record) {
+        String where = "record of batch " + expected.get("index") + " (" + expected.get("tensor") + ")";
+        assertEquals(expected.get("tensor"), record.tensor, where);
+        assertTrue(record.isOk(), where);
+        assertBits(expected.get("min_val"), record.minVal, where + " min_val");
+        assertBits(expected.get("max_val"), record.maxVal, where + " max_val");
+        assertBits(expected.get("scale"), record.scale, where + " scale");
+        List<?> zeroPoint = (List<?>) expected.get("zero_point");
+        assertEquals(zeroPoint.size(), record.zeroPoint.length, where + " zero_point");
+        for (int i = 0; i < zeroPoint.size(); i++) {
+            assertEquals(((Number) zeroPoint.get(i)).longValue(), record.zeroPoint[i], where + " zero_point[" + i + "]");
+        }
+    }
+
+    private static void assertBits(Object expectedHex, float[] actual, String what) {
+        List<?> hex = (List<?>) expectedHex;
+        assertEquals(hex.size(), actual.length, what);
+        for (int i = 0; i < hex.size(); i++) {
+            float want = Float.intBitsToFloat(Integer.parseUnsignedInt((String) hex.get(i), 16));
+            // Zeros compare with == (torch's sign of a zero result is not predictable); all else by bits.
+            boolean same = want == 0f ? actual[i] == 0f : Float.floatToIntBits(want) == Float.floatToIntBits(actual[i]);
+            assertTrue(same, what + "[" + i + "]: torch " + hex.get(i) + ", qparams "
+                    + Integer.toHexString(Float.floatToRawIntBits(actual[i])));
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Map<String, Object>> expected() throws IOException {
+        List<Map<String, Object>> entries = new ArrayList<>();
+        List<String> lines = Files.readAllLines(FIXTURES.resolve("expected.jsonl"));
+        for (String line : lines.subList(1, lines.size())) { // line 1: torch and numpy versions
+            entries.add((Map<String, Object>) JsonValues.parse(line.getBytes(StandardCharsets.UTF_8)));
+        }
+        assertFalse(entries.isEmpty());
+        return entries;
+    }
+
+    private static Result calibrate(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        String[] full = new String[args.length + 1];
+        full[0] = "calibrate";
+        System.arraycopy(args, 0, full, 1, args.length);
+        int status = Qparams.run(full, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    private static final class Result {
+        final int status;
+        final String out;
+        final String err;
+
+        Result(int status, String out, String err) {
+            this.status = status;
+            this.out = out;
+            this.err = err;
+        }
+
+        List<QParamsRecord> records() throws IOException {
+            List<QParamsRecord> records = new ArrayList<>();
+            for (String line : out.split("\n")) {
+                if (!line.isEmpty()) {
+                    records.add(QParamsRecordDecoder.decode(line.getBytes(StandardCharsets.UTF_8)));
+                }
+            }
+            return records;
+        }
+    }
+}

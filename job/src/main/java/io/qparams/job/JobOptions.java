@@ -1,0 +1,275 @@
+package io.qparams.job;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+import org.apache.flink.util.ParameterTool;
+import org.apache.flink.util.TimeUtils;
+
+/**
+ * The job's options (CONTRACT section 6), parsed once from the command line. Any unknown flag or bad
+ * value is an {@link IllegalArgumentException} with a one-line reason (the CLI's exit status 2).
+ */
+public final class JobOptions {
+    public enum Delivery {
+        AT_LEAST_ONCE, EXACTLY_ONCE;
+
+        public String flagValue() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+    }
+
+    /** {@code committed} falls back to the earliest offset where the group has committed none. */
+    public enum StartingOffsets {
+        COMMITTED, EARLIEST, LATEST;
+
+        public String flagValue() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    public static final String DEFAULT_BOOTSTRAP_SERVERS = "localhost:9092";
+    public static final Duration DEFAULT_CHECKPOINT_INTERVAL = Duration.ofSeconds(10);
+
+    private static final List<String> FLAGS = List.of("bootstrap-servers", "config", "input-topic", "output-topic",
+            "dlq-topic", "control-topic", "group-id", "parallelism", "checkpoint-interval", "delivery",
+            "starting-offsets");
+    /** ParameterTool's marker for a flag given without a value. */
+    private static final String NO_VALUE = "__NO_VALUE_KEY";
+
+    private final String bootstrapServers;
+    private final boolean bootstrapServersGiven;
+    private final Path config;
+    private final String inputTopic;
+    private final String outputTopic;
+    private final String dlqTopic;
+    private final String controlTopic;
+    private final String groupId;
+    private final Integer parallelism;
+    private final Duration checkpointInterval;
+    private final Delivery delivery;
+    private final StartingOffsets startingOffsets;
+
+    private JobOptions(ParameterTool p) {
+        bootstrapServersGiven = p.has("bootstrap-servers");
+        bootstrapServers = text(p, "bootstrap-servers", DEFAULT_BOOTSTRAP_SERVERS);
+        config = p.has("config") ? Path.of(text(p, "config", null)) : null;
+        inputTopic = topic(p, "input-topic", "activations");
+        outputTopic = topic(p, "output-topic", "qparams");
+        dlqTopic = topic(p, "dlq-topic", "activations.dlq");
+        controlTopic = topic(p, "control-topic", "qparams.control");
+        groupId = text(p, "group-id", "qparams");
+        parallelism = p.has("parallelism") ? positiveInt(p, "parallelism") : null;
+        checkpointInterval = p.has("checkpoint-interval") ? duration(p, "checkpoint-interval") : DEFAULT_CHECKPOINT_INTERVAL;
+        delivery = choice(p, "delivery", Delivery.class, Delivery.AT_LEAST_ONCE);
+        startingOffsets = choice(p, "starting-offsets", StartingOffsets.class, StartingOffsets.COMMITTED);
+        Set<String> topics = Set.of(inputTopic, outputTopic, dlqTopic, controlTopic);
+        if (topics.size() != 4) {
+            throw new IllegalArgumentException("--input-topic, --output-topic, --dlq-topic and --control-topic must be "
+                    + "four different topics (got " + inputTopic + ", " + outputTopic + ", " + dlqTopic + ", "
+                    + controlTopic + ")");
+        }
+    }
+
+    /** Parses {@code --flag value} pairs. @throws IllegalArgumentException with a one-line reason */
+    public static JobOptions parse(String... args) {
+        for (String arg : args) {
+            if (arg != null && arg.startsWith("-") && !arg.startsWith("--") && !isNumber(arg)) {
+                throw new IllegalArgumentException("unknown option " + arg + " (options are --" + String.join(", --", FLAGS) + ")");
+            }
+        }
+        ParameterTool p;
+        try {
+            p = ParameterTool.fromArgs(args);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(oneLine(e.getMessage()));
+        }
+        for (String key : p.toMap().keySet()) {
+            if (!FLAGS.contains(key)) {
+                throw new IllegalArgumentException("unknown option --" + key + " (options are --" + String.join(", --", FLAGS) + ")");
+            }
+        }
+        return new JobOptions(p);
+    }
+
+    /** The defaults, as {@code parse()} with no arguments. */
+    public static JobOptions defaults() {
+        return parse();
+    }
+
+    /** The options as command-line arguments that parse back to these options. */
+    public String[] toArgs() {
+        java.util.ArrayList<String> args = new java.util.ArrayList<>();
+        if (bootstrapServersGiven) {
+            args.addAll(List.of("--bootstrap-servers", bootstrapServers));
+        }
+        if (config != null) {
+            args.addAll(List.of("--config", config.toString()));
+        }
+        args.addAll(List.of("--input-topic", inputTopic, "--output-topic", outputTopic, "--dlq-topic", dlqTopic,
+                "--control-topic", controlTopic, "--group-id", groupId));
+        if (parallelism != null) {
+            args.addAll(List.of("--parallelism", parallelism.toString()));
+        }
+        args.addAll(List.of("--checkpoint-interval", checkpointInterval.toMillis() + "ms", "--delivery",
+                delivery.flagValue(), "--starting-offsets", startingOffsets.flagValue()));
+        return args.toArray(new String[0]);
+    }
+
+    /** A copy with other bootstrap servers (the CLI's embedded broker). */
+    public JobOptions withBootstrapServers(String servers) {
+        String[] args = toArgs();
+        java.util.ArrayList<String> list = new java.util.ArrayList<>(List.of(args));
+        int i = list.indexOf("--bootstrap-servers");
+        if (i >= 0) {
+            list.set(i + 1, servers);
+        } else {
+            list.addAll(0, List.of("--bootstrap-servers", servers));
+        }
+        return parse(list.toArray(new String[0]));
+    }
+
+    private static String text(ParameterTool p, String key, String defaultValue) {
+        if (!p.has(key)) {
+            return defaultValue;
+        }
+        String value = p.get(key);
+        if (value == null || value.equals(NO_VALUE) || value.isBlank()) {
+            throw new IllegalArgumentException("--" + key + " needs a value");
+        }
+        return value.trim();
+    }
+
+    private static String topic(ParameterTool p, String key, String defaultValue) {
+        String topic = text(p, key, defaultValue);
+        if (topic.length() > 249 || !topic.matches("[a-zA-Z0-9._-]+") || topic.equals(".") || topic.equals("..")) {
+            throw new IllegalArgumentException("--" + key + " '" + topic
+                    + "': a Kafka topic name is 1-249 characters of a-z, A-Z, 0-9, '.', '_' and '-'");
+        }
+        return topic;
+    }
+
+    private static int positiveInt(ParameterTool p, String key) {
+        String value = text(p, key, null);
+        try {
+            int n = Integer.parseInt(value);
+            if (n >= 1) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("--" + key + " '" + value + "': expected a positive integer");
+    }
+
+    private static Duration duration(ParameterTool p, String key) {
+        String value = text(p, key, null);
+        Duration d;
+        try {
+            d = TimeUtils.parseDuration(value);
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            throw new IllegalArgumentException("--" + key + " '" + value + "': expected a duration such as 10s, 500ms or 1min");
+        }
+        if (d.toMillis() < 10) {
+            throw new IllegalArgumentException("--" + key + " '" + value + "': must be at least 10ms");
+        }
+        return d;
+    }
+
+    private static <E extends Enum<E>> E choice(ParameterTool p, String key, Class<E> type, E defaultValue) {
+        if (!p.has(key)) {
+            return defaultValue;
+        }
+        String value = text(p, key, null);
+        StringBuilder allowed = new StringBuilder();
+        for (E e : type.getEnumConstants()) {
+            String flag = e.name().toLowerCase(Locale.ROOT).replace('_', '-');
+            if (flag.equals(value)) {
+                return e;
+            }
+            allowed.append(allowed.length() == 0 ? "" : "|").append(flag);
+        }
+        throw new IllegalArgumentException("--" + key + " '" + value + "': expected " + allowed);
+    }
+
+    private static boolean isNumber(String s) {
+        try {
+            Double.parseDouble(s);
+            return true;
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
+    private static String oneLine(String s) {
+        return s == null ? "bad arguments" : s.replaceAll("\\s*[\\r\\n]+\\s*", " ").trim();
+    }
+
+    public String bootstrapServers() {
+        return bootstrapServers;
+    }
+
+    /** Whether {@code --bootstrap-servers} was given (the CLI starts an embedded broker when not). */
+    public boolean bootstrapServersGiven() {
+        return bootstrapServersGiven;
+    }
+
+    /** The {@code --config} file, or null for the built-in defaults. */
+    public Path config() {
+        return config;
+    }
+
+    public String inputTopic() {
+        return inputTopic;
+    }
+
+    public String outputTopic() {
+        return outputTopic;
+    }
+
+    public String dlqTopic() {
+        return dlqTopic;
+    }
+
+    public String controlTopic() {
+        return controlTopic;
+    }
+
+    public String groupId() {
+        return groupId;
+    }
+
+    /** {@code --parallelism}, or null to keep the environment's default. */
+    public Integer parallelism() {
+        return parallelism;
+    }
+
+    public Duration checkpointInterval() {
+        return checkpointInterval;
+    }
+
+    public Delivery delivery() {
+        return delivery;
+    }
+
+    public StartingOffsets startingOffsets() {
+        return startingOffsets;
+    }
+
+    /** Reads the {@code --config} file (or the defaults) and validates it: the job's fail-fast step. */
+    public ObserverConfigSource observerConfig() {
+        return config == null ? ObserverConfigSource.defaults() : ObserverConfigSource.fromFile(config);
+    }
+
+    @Override
+    public String toString() {
+        return "JobOptions" + Map.of("bootstrap-servers", bootstrapServers, "input-topic", inputTopic, "output-topic",
+                outputTopic, "dlq-topic", dlqTopic, "control-topic", controlTopic, "group-id", groupId, "delivery",
+                delivery.flagValue(), "starting-offsets", startingOffsets.flagValue(), "checkpoint-interval",
+                checkpointInterval.toString(), "config", String.valueOf(config));
+    }
+}

@@ -1,0 +1,14 @@
+package io.qparams.job.functions;
+
+import io.qparams.job.records.DeadLetter;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.util.OutputTag;
+
+/** The side output every function sends refused records to; the job unions them into the DLQ sink. */
+public final class DeadLetterTag {
+    public static final OutputTag<DeadLetter> DEAD_LETTERS =
+            new OutputTag<>("dead-letters", TypeInformation.of(DeadLetter.class));
+
+    private DeadLetterTag() {
+    }
+}

@@ -1,0 +1,35 @@
+package io.qparams.job.records;
+
+import java.nio.charset.StandardCharsets;
+
+import io.qparams.connectors.records.DeadLetters;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+
+/** Dead letters to the DLQ topic: original key and value, reason and source headers (CONTRACT section 4). */
+public final class DeadLetterSerializer implements KafkaRecordSerializationSchema<DeadLetter> {
+    private static final long serialVersionUID = 1L;
+    private final String topic;
+
+    public DeadLetterSerializer(String topic) {
+        this.topic = topic;
+    }
+
+    @Override
+    public ProducerRecord<byte[], byte[]> serialize(DeadLetter element, KafkaSinkContext context, Long timestamp) {
+        RecordHeaders headers = new RecordHeaders();
+        headers.add(DeadLetters.ERROR, utf8(DeadLetters.oneLine(element.reason)));
+        headers.add(DeadLetters.SOURCE_TOPIC, utf8(element.sourceTopic));
+        headers.add(DeadLetters.SOURCE_PARTITION, utf8(Integer.toString(element.sourcePartition)));
+        headers.add(DeadLetters.SOURCE_OFFSET, utf8(Long.toString(element.sourceOffset)));
+        if (element.contentType != null) {
+            headers.add(KafkaInputDeserializer.CONTENT_TYPE_HEADER, utf8(element.contentType));
+        }
+        return new ProducerRecord<>(topic, null, timestamp, element.key, element.value, headers);
+    }
+
+    private static byte[] utf8(String s) {
+        return s == null ? null : s.getBytes(StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,102 @@
+package io.qparams.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+import org.junit.jupiter.api.Test;
+
+class JobOptionsTest {
+    @Test
+    void defaultsFollowTheContract() {
+        JobOptions o = JobOptions.parse();
+        assertEquals("localhost:9092", o.bootstrapServers());
+        assertFalse(o.bootstrapServersGiven());
+        assertNull(o.config());
+        assertEquals("activations", o.inputTopic());
+        assertEquals("qparams", o.outputTopic());
+        assertEquals("activations.dlq", o.dlqTopic());
+        assertEquals("qparams.control", o.controlTopic());
+        assertEquals("qparams", o.groupId());
+        assertNull(o.parallelism());
+        assertEquals(Duration.ofSeconds(10), o.checkpointInterval());
+        assertEquals(JobOptions.Delivery.AT_LEAST_ONCE, o.delivery());
+        assertEquals(JobOptions.StartingOffsets.COMMITTED, o.startingOffsets());
+    }
+
+    @Test
+    void parsesEveryFlag() {
+        JobOptions o = JobOptions.parse("--bootstrap-servers", "broker:9093", "--config", "conf/observers.yaml",
+                "--input-topic", "in", "--output-topic", "out", "--dlq-topic", "in.dlq", "--control-topic", "ctl",
+                "--group-id", "g1", "--parallelism", "3", "--checkpoint-interval", "500ms", "--delivery",
+                "exactly-once", "--starting-offsets", "latest");
+        assertEquals("broker:9093", o.bootstrapServers());
+        assertTrue(o.bootstrapServersGiven());
+        assertEquals(Path.of("conf/observers.yaml"), o.config());
+        assertEquals("in", o.inputTopic());
+        assertEquals("out", o.outputTopic());
+        assertEquals("in.dlq", o.dlqTopic());
+        assertEquals("ctl", o.controlTopic());
+        assertEquals("g1", o.groupId());
+        assertEquals(3, o.parallelism());
+        assertEquals(Duration.ofMillis(500), o.checkpointInterval());
+        assertEquals(JobOptions.Delivery.EXACTLY_ONCE, o.delivery());
+        assertEquals(JobOptions.StartingOffsets.LATEST, o.startingOffsets());
+        assertEquals(o.toString(), JobOptions.parse(o.toArgs()).toString());
+    }
+
+    @Test
+    void durations() {
+        assertEquals(Duration.ofSeconds(10), JobOptions.parse("--checkpoint-interval", "10s").checkpointInterval());
+        assertEquals(Duration.ofMinutes(1), JobOptions.parse("--checkpoint-interval", "1min").checkpointInterval());
+        assertEquals(Duration.ofSeconds(2), JobOptions.parse("--checkpoint-interval", "2 s").checkpointInterval());
+        assertEquals(Duration.ofMillis(1500), JobOptions.parse("--checkpoint-interval", "1500").checkpointInterval());
+    }
+
+    @Test
+    void badInputIsOneLineIllegalArgument() {
+        String[][] bad = {
+                {"--unknown", "x"},
+                {"-x", "1"},
+                {"positional"},
+                {"--parallelism", "0"},
+                {"--parallelism", "-2"},
+                {"--parallelism", "two"},
+                {"--parallelism"},
+                {"--checkpoint-interval", "soon"},
+                {"--checkpoint-interval", "1ms"},
+                {"--delivery", "twice"},
+                {"--starting-offsets", "middle"},
+                {"--input-topic", "bad topic"},
+                {"--input-topic", "same", "--output-topic", "same"},
+                {"--group-id", ""},
+        };
+        for (String[] args : bad) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> JobOptions.parse(args),
+                    String.join(" ", args));
+            assertFalse(e.getMessage().contains("\n"), e.getMessage());
+            assertFalse(e.getMessage().isBlank());
+        }
+    }
+
+    @Test
+    void withBootstrapServersKeepsTheRest() {
+        JobOptions o = JobOptions.parse("--group-id", "g", "--delivery", "exactly-once").withBootstrapServers("127.0.0.1:1234");
+        assertEquals("127.0.0.1:1234", o.bootstrapServers());
+        assertTrue(o.bootstrapServersGiven());
+        assertEquals("g", o.groupId());
+        assertEquals(JobOptions.Delivery.EXACTLY_ONCE, o.delivery());
+    }
+
+    @Test
+    void transactionTimeoutStaysWithinTheBrokersMaximum() {
+        assertEquals(Duration.ofMinutes(1), KafkaEndpoints.transactionTimeout(Duration.ofSeconds(1)));
+        assertEquals(Duration.ofMinutes(5), KafkaEndpoints.transactionTimeout(Duration.ofSeconds(30)));
+        assertEquals(Duration.ofMinutes(15), KafkaEndpoints.transactionTimeout(Duration.ofMinutes(10)));
+    }
+}
