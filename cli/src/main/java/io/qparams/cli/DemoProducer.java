@@ -29,6 +29,7 @@ final class DemoProducer implements Runnable {
     private final long stepMillis;
     private final long steps;
     private final List<DemoTensor> tensors = new ArrayList<>();
+    private volatile boolean stopped;
 
     DemoProducer(String bootstrapServers, String topic, long stepMillis, long steps) {
         this.bootstrapServers = bootstrapServers;
@@ -56,6 +57,11 @@ final class DemoProducer implements Runnable {
         return tensors.size();
     }
 
+    /** Ends the stream after the current round; the producer then flushes and closes cleanly. */
+    void stop() {
+        stopped = true;
+    }
+
     @Override
     public void run() {
         Properties props = new Properties();
@@ -65,15 +71,25 @@ final class DemoProducer implements Runnable {
         Random random = new Random(20261127L);
         try (KafkaProducer<String, byte[]> producer =
                 new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
-            for (long step = 0; step < steps && !Thread.currentThread().isInterrupted(); step++) {
+            for (long step = 0; step < steps && !stopped; step++) {
                 for (DemoTensor tensor : tensors) {
                     producer.send(new ProducerRecord<>(topic, tensor.name, tensor.nextBatch(random, step)));
                 }
                 producer.flush();
-                Thread.sleep(stepMillis);
+                sleepUnlessStopped(stepMillis);
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void sleepUnlessStopped(long millis) {
+        long end = System.currentTimeMillis() + millis;
+        while (!stopped && System.currentTimeMillis() < end) {
+            try {
+                Thread.sleep(Math.min(50, millis));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                stopped = true;
+            }
         }
     }
 

@@ -31,17 +31,25 @@ final class QParamsPrinter implements Runnable {
     private final String topic;
     private final boolean rawJson;
     private final long maxRecords;
+    private final boolean fromStart;
     private final PrintStream out;
     private final Runnable onDone;
+    private volatile boolean stopped;
 
-    QParamsPrinter(String bootstrapServers, String topic, boolean rawJson, long maxRecords, PrintStream out,
-            Runnable onDone) {
+    QParamsPrinter(String bootstrapServers, String topic, boolean rawJson, long maxRecords, boolean fromStart,
+            PrintStream out, Runnable onDone) {
         this.bootstrapServers = bootstrapServers;
         this.topic = topic;
         this.rawJson = rawJson;
         this.maxRecords = maxRecords;
+        this.fromStart = fromStart;
         this.out = out;
         this.onDone = onDone;
+    }
+
+    /** Ends the loop after the current poll; the consumer then closes cleanly. */
+    void stop() {
+        stopped = true;
     }
 
     @Override
@@ -49,13 +57,13 @@ final class QParamsPrinter implements Runnable {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(ConsumerConfig.GROUP_ID_CONFIG, "qparams-printer-" + UUID.randomUUID());
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, fromStart ? "earliest" : "latest");
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         long printed = 0;
         try (KafkaConsumer<String, byte[]> consumer =
                 new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
             consumer.subscribe(List.of(topic));
-            while (!Thread.currentThread().isInterrupted() && (maxRecords <= 0 || printed < maxRecords)) {
+            while (!stopped && (maxRecords <= 0 || printed < maxRecords)) {
                 for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
                     out.println(rawJson ? new String(record.value(), java.nio.charset.StandardCharsets.UTF_8)
                             : summarize(record.value()));
@@ -65,10 +73,9 @@ final class QParamsPrinter implements Runnable {
                 }
                 out.flush();
             }
-        } catch (org.apache.kafka.common.errors.InterruptException e) {
-            Thread.currentThread().interrupt();
+        } finally {
+            onDone.run();
         }
-        onDone.run();
     }
 
     /** {@code fc.output  #12  min_val=-3.12 max_val=4.56  scale=0.0301 zero_point=104  MovingAverageMinMaxObserver/quint8}. */

@@ -1,0 +1,54 @@
+package io.qparams.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.qparams.connectors.records.QParamsRecord;
+import io.qparams.connectors.records.QParamsRecordDecoder;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The README's first command, in-process: {@code qparams run --demo} starts a real embedded broker,
+ * runs the job on Flink's local executor, and qparams records flow out of the output topic.
+ */
+class RunCommandITCase {
+
+    @Test
+    @Timeout(240)
+    void demoShowsQParamsFlowingThroughAnEmbeddedBroker() throws IOException {
+        System.setProperty("qparams.home", "..");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = Qparams.run(new String[] {"run", "--demo", "--demo-step-ms", "200", "--print", "json",
+                        "--max-records", "90", "--parallelism", "2"},
+                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        String stderr = err.toString(StandardCharsets.UTF_8);
+        assertEquals(0, status, stderr);
+        assertTrue(stderr.contains("embedded Kafka broker at "), stderr);
+
+        List<String> lines = out.toString(StandardCharsets.UTF_8).lines().toList();
+        assertEquals(90, lines.size(), "stdout holds exactly the records");
+        Map<String, Long> lastBatches = new HashMap<>();
+        boolean sawPerChannel = false;
+        for (String line : lines) {
+            QParamsRecord record = QParamsRecordDecoder.decode(line.getBytes(StandardCharsets.UTF_8));
+            assertTrue(record.isOk(), line);
+            sawPerChannel |= record.perChannel();
+            // Per tensor, records arrive in order: batches counts 1, 2, 3, ...
+            long previous = lastBatches.getOrDefault(record.tensor, 0L);
+            assertEquals(previous + 1, record.batches, "batches of " + record.tensor);
+            lastBatches.put(record.tensor, record.batches);
+            assertEquals("activations", record.source.topic());
+        }
+        assertTrue(sawPerChannel, "the demo's conv outputs use the per-channel rule of conf/observers.yaml");
+        assertTrue(lastBatches.size() > 10, "records of many tensors: " + lastBatches.keySet());
+    }
+}
