@@ -16,7 +16,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.qparams.job.testutil.EmbeddedKafka;
 import io.qparams.job.testutil.JobUnderTest;
 import io.qparams.job.testutil.JsonBatches;
-import io.qparams.job.testutil.Npy;
+import io.qparams.connectors.batch.NpyWriter;
 import io.qparams.job.testutil.QParamsAssertions;
 import io.qparams.observers.BatchMinMax;
 import io.qparams.observers.BatchReducer;
@@ -102,7 +102,7 @@ class PipelineBitsITCase {
                     String contentType = null;
                     switch ((b + t) % 3) {
                         case 0:
-                            value = Npy.float32(shape, data);
+                            value = NpyWriter.float32(shape, data);
                             break;
                         case 1:
                             value = JsonBatches.tensor(shape, data);

@@ -7,7 +7,7 @@ import io.qparams.connectors.records.RecordSource;
 import io.qparams.job.ObserverConfigSource;
 import io.qparams.job.records.DeadLetter;
 import io.qparams.job.records.QParamsOutput;
-import io.qparams.job.records.StatsJson;
+import io.qparams.connectors.batch.StatsJson;
 import io.qparams.job.records.TensorEvent;
 import io.qparams.job.serializers.ObserverStateSerializer;
 import io.qparams.observers.BatchMinMax;
