@@ -142,11 +142,11 @@ final class CalibrateCommand {
             records.flush();
         } catch (IOException e) {
             err.println("qparams calibrate: cannot write records: " + e.getMessage());
-            return Qparams.EXIT_USAGE;
+            return Qparams.EXIT_FAILED;
         }
         if (refused > 0) {
             err.printf(Locale.ROOT, "qparams calibrate: %d of %d batches refused%n", refused, batches.size());
-            return Qparams.EXIT_REFUSED_BATCHES;
+            return Qparams.EXIT_FAILED;
         }
         return Qparams.EXIT_OK;
     }

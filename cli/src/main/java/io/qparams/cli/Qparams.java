@@ -4,12 +4,12 @@ import java.io.PrintStream;
 import java.util.Arrays;
 
 /**
- * {@code bin/qparams}: dispatches to the subcommands. Exit status 0 on success, 1 when some input
- * batches were refused (calibrate), 2 for a bad command line, config or missing file.
+ * {@code bin/qparams}: dispatches to the subcommands. Exit status 0 on success; 1 when calibrate
+ * refused some batches or the job failed; 2 for a bad command line, config or missing file.
  */
 public final class Qparams {
     static final int EXIT_OK = 0;
-    static final int EXIT_REFUSED_BATCHES = 1;
+    static final int EXIT_FAILED = 1;
     static final int EXIT_USAGE = 2;
 
     private static final String USAGE = String.join("\n",

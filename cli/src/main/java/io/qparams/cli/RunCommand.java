@@ -140,8 +140,11 @@ final class RunCommand {
             Thread.currentThread().interrupt();
             return Qparams.EXIT_OK;
         } catch (Exception e) {
+            if (local.isStopping()) {
+                return Qparams.EXIT_OK; // Ctrl-C: the shutdown hook cancelled the job
+            }
             err.println("qparams run: " + oneLine(e));
-            return Qparams.EXIT_REFUSED_BATCHES;
+            return Qparams.EXIT_FAILED;
         } finally {
             local.stop();
         }
@@ -165,7 +168,11 @@ final class RunCommand {
         volatile JobClient job;
         volatile QParamsPrinter printer;
         volatile DemoProducer producer;
-        private boolean stopped;
+        private volatile boolean stopped;
+
+        boolean isStopping() {
+            return stopped;
+        }
 
         synchronized void stop() {
             if (stopped) {
