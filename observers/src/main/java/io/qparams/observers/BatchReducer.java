@@ -1,5 +1,7 @@
 package io.qparams.observers;
 
+import java.util.Arrays;
+
 /**
  * Reduces one float32 tensor, streamed in chunks in memory order, to its {@link BatchMinMax}:
  * {@code torch.aminmax(x)} for per-tensor observers, {@code torch.aminmax(y, dim=1)} over the
@@ -8,6 +10,12 @@ package io.qparams.observers;
  *
  * <p>NaN anywhere in a row makes that row's min and max NaN (Math.min/max propagate NaN as torch's
  * aminmax does). Under {@link NonFinitePolicy#IGNORE} only finite values are reduced.
+ *
+ * <p>Speed (benchmarks/, BENCHMARKS.md): the reject/propagate paths are written so JDK 17's C2
+ * vectorizes them, which it does only for elementwise loops that index every float array with the
+ * same loop variable (plus constant offsets that are multiples of the vector width). Chunks reused
+ * from index 0, with a length that is a multiple of the channel count, take the fastest path;
+ * ignore runs value by value.
  */
 public final class BatchReducer {
     private final NonFinitePolicy policy;
@@ -20,6 +28,21 @@ public final class BatchReducer {
     private final float[] max;
     private long position;
 
+    /**
+     * Beyond this index a chunk is copied into {@link #window} before the lane kernels run, so the
+     * lanes stay within 64 KiB each (plus the channel count on the innermost-axis path).
+     */
+    private static final int MAX_DIRECT_INDEX = 1 << 14;
+    /** Lane distance of the run kernel: a multiple of the widest vector, 16 floats. */
+    private static final int STRIDE = 64;
+    private static final float[] NONE = new float[0];
+    /** Vector lanes, indexed as the chunk handed to accept (see accumulateLanes). */
+    private float[] laneMin = NONE;
+    private float[] laneMax = NONE;
+    /** Lane k holds channel (k + lanePhase) % channels; -1 while no lane holds anything. */
+    private int lanePhase = -1;
+    private float[] window = NONE;
+
     private BatchReducer(NonFinitePolicy policy, long numel, boolean perChannel, int channels, long inner) {
         this.policy = policy;
         this.numel = numel;
@@ -28,8 +51,8 @@ public final class BatchReducer {
         this.inner = inner;
         this.min = new float[channels];
         this.max = new float[channels];
-        java.util.Arrays.fill(min, Float.POSITIVE_INFINITY);
-        java.util.Arrays.fill(max, Float.NEGATIVE_INFINITY);
+        Arrays.fill(min, Float.POSITIVE_INFINITY);
+        Arrays.fill(max, Float.NEGATIVE_INFINITY);
     }
 
     /**
@@ -50,7 +73,7 @@ public final class BatchReducer {
         int axis = spec.chAxis() < 0 ? spec.chAxis() + ndim : spec.chAxis();
         if (ndim < 2 || axis < 0 || axis >= ndim) {
             throw new InvalidBatchException("ch_axis " + spec.chAxis() + " does not fit a " + ndim
-                    + "-d batch of shape " + java.util.Arrays.toString(shape)
+                    + "-d batch of shape " + Arrays.toString(shape)
                     + " (per-channel observers need at least 2 dims)");
         }
         if (shape[axis] > Integer.MAX_VALUE) {
@@ -72,12 +95,12 @@ public final class BatchReducer {
         long n = 1;
         for (long d : shape) {
             if (d < 0) {
-                throw new InvalidBatchException("negative dimension in shape " + java.util.Arrays.toString(shape));
+                throw new InvalidBatchException("negative dimension in shape " + Arrays.toString(shape));
             }
             try {
                 n = Math.multiplyExact(n, d);
             } catch (ArithmeticException e) {
-                throw new InvalidBatchException("shape " + java.util.Arrays.toString(shape) + " has too many elements");
+                throw new InvalidBatchException("shape " + Arrays.toString(shape) + " has too many elements");
             }
         }
         return n;
@@ -103,40 +126,178 @@ public final class BatchReducer {
         if (count > numel - position) {
             throw new IllegalStateException("more elements than the shape holds: " + (position + count) + " > " + numel);
         }
-        boolean finiteOnly = policy == NonFinitePolicy.IGNORE;
-        if (!perChannel) {
-            reduceRun(values, from, to, 0, finiteOnly);
-        } else if (inner == 1) {
-            reduceRows(values, from, to, finiteOnly);
+        if (count <= 0) {
+            // nothing to reduce
+        } else if (policy == NonFinitePolicy.IGNORE) {
+            acceptFinite(values, from, to);
+        } else if (!perChannel || inner == 1) {
+            accumulateLanes(values, from, to);
         } else {
-            int i = from;
-            while (i < to) {
-                int channel = (int) ((position / inner) % channels);
-                long offsetInRun = position % inner;
-                int run = (int) Math.min(inner - offsetInRun, to - i);
-                reduceRun(values, i, i + run, channel, finiteOnly);
-                i += run;
-                position += run;
-            }
-            return;
+            reduceRuns(values, from, to);
         }
         position += count;
+    }
+
+    /**
+     * Per-tensor, or ch_axis innermost: every value goes into its lane, {@code lane = min(lane, v)}
+     * elementwise, folded into its channel only in {@link #finish}. Lane k holds channel
+     * {@code (k + lanePhase) % channels}; a chunk whose phase differs, or that reaches past
+     * {@link #MAX_DIRECT_INDEX}, is first copied into {@link #window} where its phase fits.
+     */
+    private void accumulateLanes(float[] values, int from, int to) {
+        int phase = Math.floorMod((int) (position % channels) - from, channels);
+        if (lanePhase < 0) {
+            lanePhase = phase;
+        }
+        if (phase == lanePhase && to <= MAX_DIRECT_INDEX) {
+            minMaxInto(values, from, to);
+            return;
+        }
+        for (int i = from; i < to; ) {
+            int len = Math.min(to - i, MAX_DIRECT_INDEX);
+            int lane = Math.floorMod((int) ((position + (i - from)) % channels) - lanePhase, channels);
+            if (window.length < lane + len) {
+                window = new float[lane + len];
+            }
+            System.arraycopy(values, i, window, lane, len);
+            minMaxInto(window, lane, lane + len);
+            i += len;
+        }
+    }
+
+    /**
+     * {@code laneMin[k] = min(laneMin[k], src[k])}, likewise max: one index for every array, so
+     * C2 vectorizes it (JDK 17's SuperWord gives up when two float arrays are indexed with
+     * different offsets); Math.min/max keep torch's NaN propagation lane by lane.
+     */
+    private void minMaxInto(float[] src, int from, int to) {
+        ensureLanes(to);
+        float[] lo = laneMin;
+        float[] hi = laneMax;
+        for (int k = from; k < to; k++) {
+            lo[k] = Math.min(lo[k], src[k]);
+            hi[k] = Math.max(hi[k], src[k]);
+        }
+    }
+
+    /** ch_axis not innermost: each contiguous run of {@code inner} values belongs to one channel. */
+    private void reduceRuns(float[] values, int from, int to) {
+        long at = position;
+        for (int i = from; i < to; ) {
+            int channel = (int) ((at / inner) % channels);
+            int run = (int) Math.min(inner - at % inner, to - i);
+            for (int w = i; w < i + run; w += MAX_DIRECT_INDEX) {
+                int len = Math.min(i + run - w, MAX_DIRECT_INDEX);
+                if (len < 4 * STRIDE) {
+                    reduceRun(values, w, w + len, channel, false);
+                } else if (w + len <= MAX_DIRECT_INDEX) {
+                    reduceRunStrided(values, w, w + len, channel);
+                } else {
+                    if (window.length < len) {
+                        window = new float[len];
+                    }
+                    System.arraycopy(values, w, window, 0, len);
+                    reduceRunStrided(window, 0, len, channel);
+                }
+            }
+            i += run;
+            at += run;
+        }
+    }
+
+    /**
+     * One run into one channel, vectorized: the lanes hold running minima {@link #STRIDE} apart,
+     * {@code lane[k] = min(lane[k - STRIDE], src[k])} (constant offsets keep SuperWord's alignment
+     * check happy), so the last STRIDE lanes cover every value of the run.
+     */
+    private void reduceRunStrided(float[] src, int from, int to, int channel) {
+        ensureLanes(to);
+        float[] lo = laneMin;
+        float[] hi = laneMax;
+        System.arraycopy(src, from, lo, from, STRIDE);
+        System.arraycopy(src, from, hi, from, STRIDE);
+        for (int k = from + STRIDE; k < to; k++) {
+            lo[k] = Math.min(lo[k - STRIDE], src[k]);
+            hi[k] = Math.max(hi[k - STRIDE], src[k]);
+        }
+        float mn = min[channel];
+        float mx = max[channel];
+        for (int k = to - STRIDE; k < to; k++) {
+            mn = Math.min(mn, lo[k]);
+            mx = Math.max(mx, hi[k]);
+        }
+        min[channel] = mn;
+        max[channel] = mx;
+    }
+
+    /** Grows the lanes to hold index {@code to - 1}; new lanes start empty (+inf, -inf). */
+    private void ensureLanes(int to) {
+        int old = laneMin.length;
+        if (old >= to) {
+            return;
+        }
+        int size = Math.max(to, Math.min(2 * old, MAX_DIRECT_INDEX));
+        laneMin = Arrays.copyOf(laneMin, size);
+        laneMax = Arrays.copyOf(laneMax, size);
+        Arrays.fill(laneMin, old, size, Float.POSITIVE_INFINITY);
+        Arrays.fill(laneMax, old, size, Float.NEGATIVE_INFINITY);
+    }
+
+    /** Folds the lanes of {@link #accumulateLanes} into their channels. */
+    private void foldLanes() {
+        if (lanePhase < 0) {
+            return;
+        }
+        float[] lo = laneMin;
+        float[] hi = laneMax;
+        if (channels == 1) {
+            float mn = min[0];
+            float mx = max[0];
+            for (int k = 0; k < lo.length; k++) {
+                mn = Math.min(mn, lo[k]);
+                mx = Math.max(mx, hi[k]);
+            }
+            min[0] = mn;
+            max[0] = mx;
+        } else {
+            int channel = lanePhase;
+            for (int k = 0; k < lo.length; k++) {
+                min[channel] = Math.min(min[channel], lo[k]);
+                max[channel] = Math.max(max[channel], hi[k]);
+                if (++channel == channels) {
+                    channel = 0;
+                }
+            }
+        }
+        Arrays.fill(lo, Float.POSITIVE_INFINITY);
+        Arrays.fill(hi, Float.NEGATIVE_INFINITY);
+        lanePhase = -1;
+    }
+
+    /** {@link NonFinitePolicy#IGNORE}: only finite values count, value by value. */
+    private void acceptFinite(float[] values, int from, int to) {
+        if (!perChannel) {
+            reduceRun(values, from, to, 0, true);
+        } else if (inner == 1) {
+            reduceRows(values, from, to);
+        } else {
+            long at = position;
+            for (int i = from; i < to; ) {
+                int channel = (int) ((at / inner) % channels);
+                int run = (int) Math.min(inner - at % inner, to - i);
+                reduceRun(values, i, i + run, channel, true);
+                i += run;
+                at += run;
+            }
+        }
     }
 
     private void reduceRun(float[] values, int from, int to, int channel, boolean finiteOnly) {
         float mn = min[channel];
         float mx = max[channel];
-        if (finiteOnly) {
-            for (int i = from; i < to; i++) {
-                float v = values[i];
-                if (Float.isFinite(v)) {
-                    mn = Math.min(mn, v);
-                    mx = Math.max(mx, v);
-                }
-            }
-        } else {
-            for (int i = from; i < to; i++) {
-                float v = values[i];
+        for (int i = from; i < to; i++) {
+            float v = values[i];
+            if (!finiteOnly || Float.isFinite(v)) {
                 mn = Math.min(mn, v);
                 mx = Math.max(mx, v);
             }
@@ -145,12 +306,12 @@ public final class BatchReducer {
         max[channel] = mx;
     }
 
-    /** ch_axis is the innermost axis: consecutive elements belong to consecutive channels. */
-    private void reduceRows(float[] values, int from, int to, boolean finiteOnly) {
+    /** ch_axis is the innermost axis, finite values only. */
+    private void reduceRows(float[] values, int from, int to) {
         int channel = (int) (position % channels);
         for (int i = from; i < to; i++) {
             float v = values[i];
-            if (!finiteOnly || Float.isFinite(v)) {
+            if (Float.isFinite(v)) {
                 min[channel] = Math.min(min[channel], v);
                 max[channel] = Math.max(max[channel], v);
             }
@@ -173,6 +334,7 @@ public final class BatchReducer {
         if (position != numel) {
             throw new InvalidBatchException("batch holds " + position + " values but its shape needs " + numel);
         }
+        foldLanes();
         if (policy == NonFinitePolicy.IGNORE) {
             for (int c = 0; c < channels; c++) {
                 if (min[c] == Float.POSITIVE_INFINITY && max[c] == Float.NEGATIVE_INFINITY) {
