@@ -34,6 +34,8 @@ final class RunCommand {
             "  --checkpoint-interval DURATION  e.g. 10s, 500ms, 1min          (default 10s)",
             "  --delivery at-least-once|exactly-once                         (default at-least-once)",
             "  --starting-offsets committed|earliest|latest                  (default committed, else earliest)",
+            "  --state-backend hashmap|rocksdb                               (default hashmap)",
+            "  --max-batch-bytes SIZE          larger values go to the DLQ   (default 15mb)",
             "",
             "local options:",
             "  --demo                a producer streams a small model's activations (a few dozen tensors)",

@@ -7,6 +7,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
+import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.util.ParameterTool;
 import org.apache.flink.util.TimeUtils;
 
@@ -32,12 +33,27 @@ public final class JobOptions {
         }
     }
 
+    /** Where keyed state lives: on the heap (fast, bounded by memory) or in RocksDB on local disk (large state). */
+    public enum StateBackend {
+        HASHMAP, ROCKSDB;
+
+        public String flagValue() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
     public static final String DEFAULT_BOOTSTRAP_SERVERS = "localhost:9092";
+    /**
+     * Larger input values go to the DLQ unparsed. Below the DLQ topic's record limit
+     * ({@link Topics#DLQ_MAX_MESSAGE_BYTES}, 16 MiB) with room for key and headers, so every refused
+     * batch fits the DLQ whole.
+     */
+    public static final int DEFAULT_MAX_BATCH_BYTES = 15 << 20;
     public static final Duration DEFAULT_CHECKPOINT_INTERVAL = Duration.ofSeconds(10);
 
     private static final List<String> FLAGS = List.of("bootstrap-servers", "config", "input-topic", "output-topic",
             "dlq-topic", "control-topic", "group-id", "parallelism", "checkpoint-interval", "delivery",
-            "starting-offsets");
+            "starting-offsets", "state-backend", "max-batch-bytes");
     /** ParameterTool's marker for a flag given without a value. */
     private static final String NO_VALUE = "__NO_VALUE_KEY";
 
@@ -53,6 +69,8 @@ public final class JobOptions {
     private final Duration checkpointInterval;
     private final Delivery delivery;
     private final StartingOffsets startingOffsets;
+    private final StateBackend stateBackend;
+    private final int maxBatchBytes;
 
     private JobOptions(ParameterTool p) {
         bootstrapServersGiven = p.has("bootstrap-servers");
@@ -67,6 +85,8 @@ public final class JobOptions {
         checkpointInterval = p.has("checkpoint-interval") ? duration(p, "checkpoint-interval") : DEFAULT_CHECKPOINT_INTERVAL;
         delivery = choice(p, "delivery", Delivery.class, Delivery.AT_LEAST_ONCE);
         startingOffsets = choice(p, "starting-offsets", StartingOffsets.class, StartingOffsets.COMMITTED);
+        stateBackend = choice(p, "state-backend", StateBackend.class, StateBackend.HASHMAP);
+        maxBatchBytes = p.has("max-batch-bytes") ? byteSize(p, "max-batch-bytes") : DEFAULT_MAX_BATCH_BYTES;
         Set<String> topics = Set.of(inputTopic, outputTopic, dlqTopic, controlTopic);
         if (topics.size() != 4) {
             throw new IllegalArgumentException("--input-topic, --output-topic, --dlq-topic and --control-topic must be "
@@ -116,7 +136,8 @@ public final class JobOptions {
             args.addAll(List.of("--parallelism", parallelism.toString()));
         }
         args.addAll(List.of("--checkpoint-interval", checkpointInterval.toMillis() + "ms", "--delivery",
-                delivery.flagValue(), "--starting-offsets", startingOffsets.flagValue()));
+                delivery.flagValue(), "--starting-offsets", startingOffsets.flagValue(), "--state-backend",
+                stateBackend.flagValue(), "--max-batch-bytes", Integer.toString(maxBatchBytes)));
         return args.toArray(new String[0]);
     }
 
@@ -178,6 +199,21 @@ public final class JobOptions {
             throw new IllegalArgumentException("--" + key + " '" + value + "': must be at least 10ms");
         }
         return d;
+    }
+
+    /** A size such as 1048576, 512kb or 15mb (Flink's MemorySize syntax), at least 1 KiB, below 2 GiB. */
+    private static int byteSize(ParameterTool p, String key) {
+        String value = text(p, key, null);
+        long bytes;
+        try {
+            bytes = MemorySize.parseBytes(value);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--" + key + " '" + value + "': expected a size such as 1048576, 512kb or 15mb");
+        }
+        if (bytes < 1024 || bytes > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("--" + key + " '" + value + "': must be between 1kb and 2gb");
+        }
+        return (int) bytes;
     }
 
     private static <E extends Enum<E>> E choice(ParameterTool p, String key, Class<E> type, E defaultValue) {
@@ -260,6 +296,15 @@ public final class JobOptions {
         return startingOffsets;
     }
 
+    public StateBackend stateBackend() {
+        return stateBackend;
+    }
+
+    /** {@code --max-batch-bytes}: input values above it go to the DLQ before any parsing. */
+    public int maxBatchBytes() {
+        return maxBatchBytes;
+    }
+
     /** Reads the {@code --config} file (or the defaults) and validates it: the job's fail-fast step. */
     public ObserverConfigSource observerConfig() {
         return config == null ? ObserverConfigSource.defaults() : ObserverConfigSource.fromFile(config);
@@ -267,9 +312,20 @@ public final class JobOptions {
 
     @Override
     public String toString() {
-        return "JobOptions" + Map.of("bootstrap-servers", bootstrapServers, "input-topic", inputTopic, "output-topic",
-                outputTopic, "dlq-topic", dlqTopic, "control-topic", controlTopic, "group-id", groupId, "delivery",
-                delivery.flagValue(), "starting-offsets", startingOffsets.flagValue(), "checkpoint-interval",
-                checkpointInterval.toString(), "config", String.valueOf(config));
+        Map<String, String> shown = new java.util.LinkedHashMap<>();
+        shown.put("bootstrap-servers", bootstrapServers);
+        shown.put("config", String.valueOf(config));
+        shown.put("input-topic", inputTopic);
+        shown.put("output-topic", outputTopic);
+        shown.put("dlq-topic", dlqTopic);
+        shown.put("control-topic", controlTopic);
+        shown.put("group-id", groupId);
+        shown.put("parallelism", String.valueOf(parallelism));
+        shown.put("checkpoint-interval", checkpointInterval.toString());
+        shown.put("delivery", delivery.flagValue());
+        shown.put("starting-offsets", startingOffsets.flagValue());
+        shown.put("state-backend", stateBackend.flagValue());
+        shown.put("max-batch-bytes", Integer.toString(maxBatchBytes));
+        return "JobOptions" + shown;
     }
 }

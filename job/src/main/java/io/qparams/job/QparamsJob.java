@@ -1,5 +1,6 @@
 package io.qparams.job;
 
+import java.time.Duration;
 import java.util.Objects;
 
 import io.qparams.job.functions.DeadLetterTag;
@@ -16,8 +17,12 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -36,11 +41,18 @@ public final class QparamsJob {
     private static final Logger LOG = LoggerFactory.getLogger(QparamsJob.class);
     public static final String JOB_NAME = "qparams";
 
+    /** First restart after a failure; doubled per consecutive failure up to {@link #MAX_RESTART_BACKOFF}. */
+    static final Duration INITIAL_RESTART_BACKOFF = Duration.ofSeconds(1);
+    static final Duration MAX_RESTART_BACKOFF = Duration.ofMinutes(1);
+    /** Running this long without a failure forgets the backoff: the next failure restarts after 1 s again. */
+    static final Duration RESET_RESTART_BACKOFF_AFTER = Duration.ofHours(1);
+
     private final ObserverConfigSource config;
     private final Source<KafkaInput, ?, ?> input;
     private final Source<KafkaInput, ?, ?> control;
     private final Sink<QParamsOutput> output;
     private final Sink<DeadLetter> deadLetters;
+    private int maxBatchBytes = JobOptions.DEFAULT_MAX_BATCH_BYTES;
 
     public QparamsJob(ObserverConfigSource config, Source<KafkaInput, ?, ?> input, Source<KafkaInput, ?, ?> control,
             Sink<QParamsOutput> output, Sink<DeadLetter> deadLetters) {
@@ -59,7 +71,13 @@ public final class QparamsJob {
     public static QparamsJob fromOptions(JobOptions options) {
         return new QparamsJob(options.observerConfig(), KafkaEndpoints.inputSource(options),
                 KafkaEndpoints.controlSource(options), KafkaEndpoints.outputSink(options),
-                KafkaEndpoints.deadLetterSink(options));
+                KafkaEndpoints.deadLetterSink(options)).withMaxBatchBytes(options.maxBatchBytes());
+    }
+
+    /** Input values above this many bytes go to the DLQ unparsed ({@code --max-batch-bytes}). */
+    public QparamsJob withMaxBatchBytes(int maxBatchBytes) {
+        this.maxBatchBytes = maxBatchBytes;
+        return this;
     }
 
     /** Adds the topology to the environment. Every operator has a name and a uid (savepoints map state by uid). */
@@ -67,7 +85,7 @@ public final class QparamsJob {
         SingleOutputStreamOperator<TensorEvent> batches = env
                 .fromSource(input, WatermarkStrategy.noWatermarks(), "input", TypeInformation.of(KafkaInput.class))
                 .uid("input-source")
-                .process(new DecodeAndReduce(config)).name("decode-and-reduce").uid("decode-and-reduce");
+                .process(new DecodeAndReduce(config, maxBatchBytes)).name("decode-and-reduce").uid("decode-and-reduce");
         SingleOutputStreamOperator<TensorEvent> resets = env
                 .fromSource(control, WatermarkStrategy.noWatermarks(), "control", TypeInformation.of(KafkaInput.class))
                 .uid("control-source")
@@ -100,18 +118,53 @@ public final class QparamsJob {
     }
 
     /**
-     * Parallelism and checkpointing (exactly-once mode, always on) from the options. Generic types are
-     * off: every record type is a POJO and the observer state has its own serializer, so nothing may
-     * fall back to Kryo (which would block state evolution); a type that would fails the build here.
+     * Parallelism, checkpointing, state backend and restarts from the options, as Flink configuration
+     * (the job's configuration overrides the cluster's for these keys).
+     *
+     * <ul>
+     *   <li>Checkpoints in exactly-once mode, always on: the observer state, the source offsets and
+     *       the sink's transactions are one consistent cut; retained on cancellation, so a cancelled
+     *       job can be resumed from its last checkpoint like from a savepoint.
+     *   <li>State backend {@code hashmap} (default) or {@code rocksdb} (incremental checkpoints).
+     *   <li>Restarts: exponential delay, 1 s doubling to at most 1 min (jitter 10 %), unlimited
+     *       attempts. Bad input never fails the job (it goes to the DLQ), so what restarts it is the
+     *       infrastructure: a lost TaskManager, a broker that is away. Those heal on their own; the job
+     *       should outwait them without hammering the broker and without giving up, and recover in
+     *       about a second after a one-off failure. A fixed attempt budget would turn a long broker
+     *       outage into a dead job that someone has to resubmit; numRestarts shows a restart loop.
+     *   <li>Generic types off: every record type is a POJO and the observer state has its own
+     *       serializer, so nothing may fall back to Kryo (which would block state evolution); a type
+     *       that would fails the build here.
+     * </ul>
      */
     public static void configure(StreamExecutionEnvironment env, JobOptions options) {
         if (options.parallelism() != null) {
             env.setParallelism(options.parallelism());
         }
-        env.enableCheckpointing(options.checkpointInterval().toMillis(), CheckpointingMode.EXACTLY_ONCE);
-        Configuration noKryo = new Configuration();
-        noKryo.set(PipelineOptions.GENERIC_TYPES, false);
-        env.configure(noKryo);
+        env.configure(flinkConfiguration(options));
+    }
+
+    /** The Flink options {@link #configure} applies, for tests and the docs. */
+    public static Configuration flinkConfiguration(JobOptions options) {
+        Configuration conf = new Configuration();
+        conf.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, options.checkpointInterval());
+        conf.set(CheckpointingOptions.CHECKPOINTING_CONSISTENCY_MODE, CheckpointingMode.EXACTLY_ONCE);
+        conf.set(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
+                ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
+        conf.set(StateBackendOptions.STATE_BACKEND, options.stateBackend().flagValue());
+        if (options.stateBackend() == JobOptions.StateBackend.ROCKSDB) {
+            conf.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
+        }
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "exponential-delay");
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_INITIAL_BACKOFF, INITIAL_RESTART_BACKOFF);
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_MAX_BACKOFF, MAX_RESTART_BACKOFF);
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_BACKOFF_MULTIPLIER, 2.0);
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_JITTER_FACTOR, 0.1);
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_RESET_BACKOFF_THRESHOLD,
+                RESET_RESTART_BACKOFF_AFTER);
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_ATTEMPTS, Integer.MAX_VALUE);
+        conf.set(PipelineOptions.GENERIC_TYPES, false);
+        return conf;
     }
 
     /** Prepares and runs the job until it ends or fails (blocking). */

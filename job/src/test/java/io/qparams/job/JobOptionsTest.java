@@ -27,6 +27,8 @@ class JobOptionsTest {
         assertEquals(Duration.ofSeconds(10), o.checkpointInterval());
         assertEquals(JobOptions.Delivery.AT_LEAST_ONCE, o.delivery());
         assertEquals(JobOptions.StartingOffsets.COMMITTED, o.startingOffsets());
+        assertEquals(JobOptions.StateBackend.HASHMAP, o.stateBackend());
+        assertEquals(15 << 20, o.maxBatchBytes());
     }
 
     @Test
@@ -34,7 +36,7 @@ class JobOptionsTest {
         JobOptions o = JobOptions.parse("--bootstrap-servers", "broker:9093", "--config", "conf/observers.yaml",
                 "--input-topic", "in", "--output-topic", "out", "--dlq-topic", "in.dlq", "--control-topic", "ctl",
                 "--group-id", "g1", "--parallelism", "3", "--checkpoint-interval", "500ms", "--delivery",
-                "exactly-once", "--starting-offsets", "latest");
+                "exactly-once", "--starting-offsets", "latest", "--state-backend", "rocksdb", "--max-batch-bytes", "2mb");
         assertEquals("broker:9093", o.bootstrapServers());
         assertTrue(o.bootstrapServersGiven());
         assertEquals(Path.of("conf/observers.yaml"), o.config());
@@ -47,6 +49,8 @@ class JobOptionsTest {
         assertEquals(Duration.ofMillis(500), o.checkpointInterval());
         assertEquals(JobOptions.Delivery.EXACTLY_ONCE, o.delivery());
         assertEquals(JobOptions.StartingOffsets.LATEST, o.startingOffsets());
+        assertEquals(JobOptions.StateBackend.ROCKSDB, o.stateBackend());
+        assertEquals(2 << 20, o.maxBatchBytes());
         assertEquals(o.toString(), JobOptions.parse(o.toArgs()).toString());
     }
 
@@ -75,6 +79,11 @@ class JobOptionsTest {
                 {"--input-topic", "bad topic"},
                 {"--input-topic", "same", "--output-topic", "same"},
                 {"--group-id", ""},
+                {"--state-backend", "memory"},
+                {"--state-backend"},
+                {"--max-batch-bytes", "lots"},
+                {"--max-batch-bytes", "100"},
+                {"--max-batch-bytes", "3gb"},
         };
         for (String[] args : bad) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> JobOptions.parse(args),
@@ -82,6 +91,14 @@ class JobOptionsTest {
             assertFalse(e.getMessage().contains("\n"), e.getMessage());
             assertFalse(e.getMessage().isBlank());
         }
+    }
+
+    @Test
+    void batchSizes() {
+        assertEquals(4096, JobOptions.parse("--max-batch-bytes", "4096").maxBatchBytes());
+        assertEquals(512 << 10, JobOptions.parse("--max-batch-bytes", "512kb").maxBatchBytes());
+        assertTrue(JobOptions.DEFAULT_MAX_BATCH_BYTES < Topics.DLQ_MAX_MESSAGE_BYTES,
+                "every refused batch fits the DLQ whole");
     }
 
     @Test

@@ -8,10 +8,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
 
 import org.apache.flink.api.dag.Transformation;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExternalizedCheckpointRetention;
+import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,6 +54,28 @@ class QparamsJobTest {
         }
         for (Transformation<?> input : t.getInputs()) {
             collect(input, uids);
+        }
+    }
+
+    @Test
+    void checkpointingStateBackendAndRestartsAreFlinkConfiguration() {
+        for (String backend : new String[] {"hashmap", "rocksdb"}) {
+            JobOptions options = JobOptions.parse("--state-backend", backend, "--checkpoint-interval", "2s");
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+            QparamsJob.configure(env, options);
+            Configuration conf = (Configuration) env.getConfiguration();
+            assertEquals(backend, conf.get(StateBackendOptions.STATE_BACKEND));
+            assertEquals(backend.equals("rocksdb"), conf.get(CheckpointingOptions.INCREMENTAL_CHECKPOINTS));
+            assertEquals(CheckpointingMode.EXACTLY_ONCE, env.getCheckpointConfig().getCheckpointingConsistencyMode());
+            assertEquals(2000, env.getCheckpointConfig().getCheckpointInterval());
+            assertEquals(ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION,
+                    conf.get(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION));
+            assertEquals("exponential-delay", conf.get(RestartStrategyOptions.RESTART_STRATEGY));
+            assertEquals(Duration.ofSeconds(1),
+                    conf.get(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_INITIAL_BACKOFF));
+            assertEquals(Duration.ofMinutes(1),
+                    conf.get(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_MAX_BACKOFF));
+            assertFalse(conf.get(PipelineOptions.GENERIC_TYPES));
         }
     }
 

@@ -1,5 +1,6 @@
 package io.qparams.connectors.batch;
 
+import io.qparams.connectors.records.DeadLetters;
 import io.qparams.observers.Casts;
 import io.qparams.observers.InvalidBatchException;
 import java.nio.ByteBuffer;
@@ -135,7 +136,7 @@ enum NpyDtype {
                 return new Descr(dtype, order);
             }
         }
-        throw new InvalidBatchException("NPY dtype '" + descr + "'" + describeUnsupported(body) + " is not supported: "
+        throw new InvalidBatchException("NPY dtype '" + DeadLetters.excerpt(descr) + "'" + describeUnsupported(body) + " is not supported: "
                 + SUPPORTED);
     }
 

@@ -101,6 +101,9 @@ public final class ObserverConfigLoader {
                     + ": " + DeadLetters.oneLine((e.getContext() == null ? "" : e.getContext() + ", ") + e.getProblem()));
         } catch (YAMLException e) {
             throw new InvalidObserverConfigException(sourceName + ": invalid YAML: " + DeadLetters.oneLine(e.getMessage()));
+        } catch (RuntimeException e) {
+            // SnakeYAML throws plain IllegalArgumentException for some malformed input (e.g. the tag "!%6").
+            throw new InvalidObserverConfigException(sourceName + ": invalid YAML: " + DeadLetters.oneLine(String.valueOf(e.getMessage())));
         }
     }
 

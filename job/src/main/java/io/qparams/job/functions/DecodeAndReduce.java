@@ -24,17 +24,24 @@ public final class DecodeAndReduce extends ProcessFunction<KafkaInput, TensorEve
     public static final String NO_KEY = "record has no key: the key must be the tensor name";
 
     private final ObserverConfigSource configSource;
+    private final int maxBatchBytes;
     private transient ObserverConfig config;
     private transient BatchDecoder decoder;
 
     public DecodeAndReduce(ObserverConfigSource configSource) {
+        this(configSource, BatchDecoder.DEFAULT_MAX_VALUE_BYTES);
+    }
+
+    /** @param maxBatchBytes larger values are refused before any parsing */
+    public DecodeAndReduce(ObserverConfigSource configSource, int maxBatchBytes) {
         this.configSource = configSource;
+        this.maxBatchBytes = maxBatchBytes;
     }
 
     @Override
     public void open(OpenContext openContext) {
         config = configSource.config();
-        decoder = new BatchDecoder();
+        decoder = new BatchDecoder(maxBatchBytes);
     }
 
     @Override

@@ -1,11 +1,20 @@
 package io.qparams.job.records;
 
+import io.qparams.job.Topics;
+
 /**
  * A record the job refused (CONTRACT section 4): the original key and value, the original
  * {@code content-type} (so the record can be fixed and replayed), a one-line reason and where it came
  * from. A Flink POJO.
  */
 public class DeadLetter {
+    /**
+     * A value larger than this is not kept in the dead letter (the reason says so): the DLQ topic the
+     * job creates takes records up to {@link Topics#DLQ_MAX_MESSAGE_BYTES}, and a dead letter the
+     * sink cannot write would fail the job and restart it over the same record again and again.
+     */
+    public static final int MAX_VALUE_BYTES = Topics.DLQ_MAX_MESSAGE_BYTES - (64 << 10);
+
     public byte[] key;
     public byte[] value;
     public String contentType;
@@ -29,6 +38,11 @@ public class DeadLetter {
     }
 
     public static DeadLetter of(KafkaInput record, String reason) {
+        if (record.value != null && record.value.length > MAX_VALUE_BYTES) {
+            return new DeadLetter(record.key, null, record.contentType, reason + " (the value of "
+                    + record.value.length + " bytes is not kept: over the dead-letter limit of " + MAX_VALUE_BYTES
+                    + " bytes)", record.topic, record.partition, record.offset);
+        }
         return new DeadLetter(record.key, record.value, record.contentType, reason, record.topic, record.partition,
                 record.offset);
     }

@@ -23,11 +23,23 @@ import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.apache.flink.runtime.state.StateBackend;
+import org.apache.flink.runtime.state.hashmap.HashMapStateBackend;
+import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.ValueSource;
 
+/** The same tests on each state backend the job offers ({@code --state-backend}): state must behave alike. */
+@ParameterizedClass(name = "--state-backend {0}")
+@ValueSource(strings = {"hashmap", "rocksdb"})
 class ObserveFunctionTest {
+    @Parameter
+    String backend;
+
     static final String CONFIG = String.join("\n",
             "observers:",
             "  - match: \"*.weight\"",
@@ -59,8 +71,23 @@ class ObserveFunctionTest {
     }
 
     private KeyedOneInputStreamOperatorTestHarness<String, TensorEvent, QParamsOutput> newHarness() throws Exception {
-        return new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new ObserveFunction(configSource)),
-                event -> event.tensor, Types.STRING);
+        KeyedOneInputStreamOperatorTestHarness<String, TensorEvent, QParamsOutput> h =
+                new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new ObserveFunction(configSource)),
+                        event -> event.tensor, Types.STRING);
+        h.setStateBackend(stateBackend(backend));
+        return h;
+    }
+
+    /** The backend {@code --state-backend} names (the job sets it through StateBackendOptions). */
+    static StateBackend stateBackend(String name) {
+        switch (name) {
+            case "hashmap":
+                return new HashMapStateBackend();
+            case "rocksdb":
+                return new EmbeddedRocksDBStateBackend();
+            default:
+                throw new IllegalArgumentException(name);
+        }
     }
 
     private TensorEvent batch(String tensor, BatchMinMax batch) {

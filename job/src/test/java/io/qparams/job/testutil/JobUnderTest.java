@@ -2,44 +2,112 @@ package io.qparams.job.testutil;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 
 import io.qparams.job.JobOptions;
 import io.qparams.job.QparamsJob;
+import org.apache.flink.api.common.JobID;
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
-/** The real Kafka job on the test's MiniCluster, on fresh random topics; cancelled on close. */
+/** The real Kafka job on the test's MiniCluster, on fresh random topics (unless named); cancelled on close. */
 public final class JobUnderTest implements AutoCloseable {
-    public final String input = EmbeddedKafka.randomTopic("activations");
-    public final String output = EmbeddedKafka.randomTopic("qparams");
-    public final String dlq = EmbeddedKafka.randomTopic("dlq");
-    public final String control = EmbeddedKafka.randomTopic("control");
+    public final String input;
+    public final String output;
+    public final String dlq;
+    public final String control;
     public final JobOptions options;
     private JobClient client;
 
     /** @param yaml the observer config, or null for the defaults */
     public JobUnderTest(EmbeddedKafka kafka, Path dir, String yaml, int parallelism, String... extraArgs)
             throws Exception {
+        this(kafka, dir, yaml, parallelism, EmbeddedKafka.randomTopic("activations"),
+                EmbeddedKafka.randomTopic("control"), EmbeddedKafka.randomTopic("group"), List.of(extraArgs));
+    }
+
+    /** With the given input and control topics and group (a savepoint's sources remember them). */
+    public static JobUnderTest onTopics(EmbeddedKafka kafka, Path dir, String yaml, int parallelism, String input,
+            String control, String groupId, String... extraArgs) throws Exception {
+        return new JobUnderTest(kafka, dir, yaml, parallelism, input, control, groupId, List.of(extraArgs));
+    }
+
+    private JobUnderTest(EmbeddedKafka kafka, Path dir, String yaml, int parallelism, String input, String control,
+            String groupId, List<String> extraArgs) throws Exception {
+        this.input = input;
+        this.control = control;
+        this.output = EmbeddedKafka.randomTopic("qparams");
+        this.dlq = EmbeddedKafka.randomTopic("dlq");
         List<String> args = new ArrayList<>(List.of("--bootstrap-servers", kafka.bootstrapServers(),
                 "--input-topic", input, "--output-topic", output, "--dlq-topic", dlq, "--control-topic", control,
-                "--group-id", EmbeddedKafka.randomTopic("group"), "--parallelism", Integer.toString(parallelism),
+                "--group-id", groupId, "--parallelism", Integer.toString(parallelism),
                 "--checkpoint-interval", "1s", "--starting-offsets", "earliest"));
         if (yaml != null) {
-            Path config = dir.resolve("observers-" + input + ".yaml");
+            Path config = dir.resolve("observers-" + input + "-" + output + ".yaml");
             Files.writeString(config, yaml);
             args.addAll(List.of("--config", config.toString()));
         }
-        args.addAll(List.of(extraArgs));
+        args.addAll(extraArgs);
         options = JobOptions.parse(args.toArray(new String[0]));
     }
 
     /** Creates the topics (the job does it) and submits the job. */
     public JobUnderTest start() throws Exception {
-        client = QparamsJob.start(StreamExecutionEnvironment.getExecutionEnvironment(), options);
+        return start(new Configuration());
+    }
+
+    /** Submits with extra Flink configuration (e.g. a savepoint to restore from). */
+    public JobUnderTest start(Configuration extra) throws Exception {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.configure(extra);
+        client = QparamsJob.start(env, options);
         return this;
+    }
+
+    public JobClient client() {
+        return client;
+    }
+
+    public JobID jobId() {
+        return client.getJobID();
+    }
+
+    /** Waits until every task of the job runs: what is produced from now on meets a running job. */
+    public JobUnderTest awaitRunning(FlinkRest rest, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            JobStatus status = client.getJobStatus().get(10, TimeUnit.SECONDS);
+            if (status == JobStatus.RUNNING && allTasksRunning(rest)) {
+                return this;
+            }
+            if (status.isTerminalState() || System.nanoTime() > deadline) {
+                throw new AssertionError("job " + jobId() + " is " + status + ", not running");
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    private boolean allTasksRunning(FlinkRest rest) throws Exception {
+        if (rest == null) {
+            return true;
+        }
+        for (var vertex : rest.get("jobs/" + jobId()).get("vertices")) {
+            if (!"RUNNING".equals(vertex.get("status").asText())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Detaches: close() will not cancel (the job was stopped with a savepoint, say). */
+    public void forget() {
+        client = null;
     }
 
     @Override

@@ -1,0 +1,60 @@
+package io.qparams.job.testutil;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.flink.api.common.JobID;
+
+/** What the cluster's REST API says about a job: restarts and failures, as an operator would read them. */
+public final class FlinkRest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final URI base;
+
+    /** @param restAddress the REST endpoint, e.g. from {@code @InjectClusterRESTAddress} */
+    public FlinkRest(URI restAddress) {
+        String s = restAddress.toString();
+        this.base = URI.create(s.endsWith("/") ? s : s + "/");
+    }
+
+    public JsonNode get(String path) throws IOException, InterruptedException {
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(base.resolve(path))
+                .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 200) {
+            throw new AssertionError("GET " + path + ": HTTP " + response.statusCode() + " " + response.body());
+        }
+        return JSON.readTree(response.body());
+    }
+
+    /** {@code GET /jobs/<id>}: the job's state, e.g. RUNNING. */
+    public String state(JobID job) throws IOException, InterruptedException {
+        return get("jobs/" + job).get("state").asText();
+    }
+
+    /** The job's {@code numRestarts} metric ({@code GET /jobs/<id>/metrics?get=numRestarts}); waits for the first fetch. */
+    public long numRestarts(JobID job) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (true) {
+            JsonNode metrics = get("jobs/" + job + "/metrics?get=numRestarts");
+            if (metrics.isArray() && metrics.size() > 0) {
+                return Long.parseLong(metrics.get(0).get("value").asText());
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no numRestarts metric for job " + job + ": " + metrics);
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    /** Entries of {@code GET /jobs/<id>/exceptions}: every failure that restarted (or ended) the job. */
+    public int exceptionCount(JobID job) throws IOException, InterruptedException {
+        JsonNode history = get("jobs/" + job + "/exceptions").get("exceptionHistory");
+        return history == null ? 0 : history.get("entries").size();
+    }
+}
