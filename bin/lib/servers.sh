@@ -35,6 +35,9 @@ flink_java_opts=(
     --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED
     --add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED
     --add-opens=java.sql/java.sql=ALL-UNNAMED
+    # qparams: the fused float32 reduction reads NPY bytes with the incubating Vector API (JDK 17-19);
+    # without the module the job falls back to the copying path (see BENCHMARKS.md).
+    --add-modules=jdk.incubator.vector
 )
 
 log() { echo "$(basename "$0"): $*" >&2; }

@@ -26,8 +26,10 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Throughput of {@link BatchReducer} on one 4 MiB float32 batch, as the NPY decoder meets it: the
- * little-endian bytes of a Kafka record value wrapped in a heap {@link ByteBuffer}, decoded chunk by
- * chunk into a reused {@code float[]} and handed to {@code accept}.
+ * little-endian bytes of a Kafka record value. {@code perTensor} and {@code perChannel*} hand the
+ * {@code byte[]} to {@code acceptFloat32}, the production path (fused with the Vector API, which the
+ * fork's JVM has); the {@code copy*} twins decode chunk by chunk into a reused {@code float[]} and
+ * call {@code accept}, the path without the module.
  *
  * <p>Every benchmark counts one operation per byte of the batch ({@link OperationsPerInvocation}),
  * so JMH's ops/s are bytes/s and the scores compare directly with the baselines, which read the
@@ -38,7 +40,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @OperationsPerInvocation(BatchReducerBenchmark.BYTES)
-@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
+@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g", "--add-modules", "jdk.incubator.vector"})
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 public class BatchReducerBenchmark {
@@ -52,6 +54,7 @@ public class BatchReducerBenchmark {
     private static final long[] CHANNELS_FIRST = {64, FLOATS / 64};
     private static final long[] CHANNELS_LAST = {FLOATS / 64, 64};
     private static final long[] NCHW = {16, 64, 32, 32};
+    private static final long[] NCHW_SMALL = {256, 64, 8, 8};
 
     private ByteBuffer bytes;
     private final float[] chunk = new float[CHUNK];
@@ -145,33 +148,71 @@ public class BatchReducerBenchmark {
 
     @Benchmark
     public BatchMinMax perTensor() throws InvalidBatchException {
-        return reduce(PER_TENSOR, FLAT);
+        return reduceBytes(PER_TENSOR, FLAT);
     }
 
     /** ch_axis 0 of [64, 16384]: 64 runs of 16384 contiguous values, one per channel. */
     @Benchmark
     public BatchMinMax perChannelFirstAxis() throws InvalidBatchException {
-        return reduce(perChannel(0), CHANNELS_FIRST);
+        return reduceBytes(perChannel(0), CHANNELS_FIRST);
     }
 
     /** ch_axis -1 of [16384, 64]: consecutive values belong to consecutive channels. */
     @Benchmark
     public BatchMinMax perChannelLastAxis() throws InvalidBatchException {
-        return reduce(perChannel(-1), CHANNELS_LAST);
+        return reduceBytes(perChannel(-1), CHANNELS_LAST);
     }
 
     /** ch_axis 1 of an NCHW activation [16, 64, 32, 32]: runs of 1024, channels cycling. */
     @Benchmark
     public BatchMinMax perChannelNchw() throws InvalidBatchException {
-        return reduce(perChannel(1), NCHW);
+        return reduceBytes(perChannel(1), NCHW);
+    }
+
+    /** ch_axis 1 of a late NCHW activation [256, 64, 8, 8]: runs of 64, too short to reduce one by one. */
+    @Benchmark
+    public BatchMinMax perChannelNchwSmall() throws InvalidBatchException {
+        return reduceBytes(perChannel(1), NCHW_SMALL);
+    }
+
+    @Benchmark
+    public BatchMinMax copyPerTensor() throws InvalidBatchException {
+        return reduceCopied(PER_TENSOR, FLAT);
+    }
+
+    @Benchmark
+    public BatchMinMax copyPerChannelFirstAxis() throws InvalidBatchException {
+        return reduceCopied(perChannel(0), CHANNELS_FIRST);
+    }
+
+    @Benchmark
+    public BatchMinMax copyPerChannelLastAxis() throws InvalidBatchException {
+        return reduceCopied(perChannel(-1), CHANNELS_LAST);
+    }
+
+    @Benchmark
+    public BatchMinMax copyPerChannelNchw() throws InvalidBatchException {
+        return reduceCopied(perChannel(1), NCHW);
+    }
+
+    @Benchmark
+    public BatchMinMax copyPerChannelNchwSmall() throws InvalidBatchException {
+        return reduceCopied(perChannel(1), NCHW_SMALL);
     }
 
     private static ObserverSpec perChannel(int chAxis) {
         return ObserverSpec.builder(ObserverKind.PerChannelMinMaxObserver).chAxis(chAxis).build();
     }
 
-    /** What the NPY decoder does for a float32 little-endian batch. */
-    private BatchMinMax reduce(ObserverSpec spec, long[] shape) throws InvalidBatchException {
+    /** What the NPY decoder does for a float32 batch: the record's bytes to acceptFloat32. */
+    private BatchMinMax reduceBytes(ObserverSpec spec, long[] shape) throws InvalidBatchException {
+        BatchReducer reducer = BatchReducer.forSpec(spec, shape, false, NonFinitePolicy.REJECT);
+        reducer.acceptFloat32(bytes.array(), 0, FLOATS, ByteOrder.LITTLE_ENDIAN);
+        return reducer.finish();
+    }
+
+    /** The path without the Vector API: bulk copy into a reused chunk, then accept. */
+    private BatchMinMax reduceCopied(ObserverSpec spec, long[] shape) throws InvalidBatchException {
         BatchReducer reducer = BatchReducer.forSpec(spec, shape, false, NonFinitePolicy.REJECT);
         FloatBuffer floats = bytes.asFloatBuffer();
         for (int at = 0; at < FLOATS; at += CHUNK) {

@@ -1,5 +1,8 @@
 package io.qparams.observers;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.util.Arrays;
 
 /**
@@ -16,6 +19,10 @@ import java.util.Arrays;
  * same loop variable (plus constant offsets that are multiples of the vector width). Chunks reused
  * from index 0, with a length that is a multiple of the channel count, take the fastest path;
  * ignore runs value by value.
+ *
+ * <p>{@link #acceptFloat32} takes float32 bytes as they arrive (an NPY record's data) and, when the
+ * JVM runs with {@code --add-modules jdk.incubator.vector}, reduces them in place with
+ * {@link FusedFloat32}, several times faster than copy + accept; otherwise it copies and accepts.
  */
 public final class BatchReducer {
     private final NonFinitePolicy policy;
@@ -42,6 +49,11 @@ public final class BatchReducer {
     /** Lane k holds channel (k + lanePhase) % channels; -1 while no lane holds anything. */
     private int lanePhase = -1;
     private float[] window = NONE;
+    /** acceptFloat32's fused path once decided (null: copy into {@link #decoded} and accept). */
+    private FusedFloat32 fused;
+    private boolean fusedDecided;
+    private float[] decoded = NONE;
+    private static final int DECODED_FLOATS = 8192;
 
     private BatchReducer(NonFinitePolicy policy, long numel, boolean perChannel, int channels, long inner) {
         this.policy = policy;
@@ -136,6 +148,38 @@ public final class BatchReducer {
             reduceRuns(values, from, to);
         }
         position += count;
+    }
+
+    /**
+     * Reduces the next {@code count} float32 values, stored in {@code order} at {@code src[offset]},
+     * in memory order as {@link #accept}. Same results as decoding them and calling accept, except
+     * that the sign of a zero result may differ and a NaN result may lose its payload.
+     */
+    public void acceptFloat32(byte[] src, int offset, int count, ByteOrder order) {
+        if (offset < 0 || count < 0 || offset > src.length || count > (src.length - offset) / Float.BYTES) {
+            throw new IndexOutOfBoundsException(count + " floats at byte " + offset + " of " + src.length);
+        }
+        if (count > numel - position) {
+            throw new IllegalStateException("more elements than the shape holds: " + (position + count) + " > " + numel);
+        }
+        if (!fusedDecided) {
+            fused = policy == NonFinitePolicy.IGNORE ? null : FusedFloat32.forShape(perChannel ? channels : 1, inner, numel);
+            fusedDecided = true;
+        }
+        if (fused != null) {
+            fused.accept(src, offset, count, order, position, min, max);
+            position += count;
+            return;
+        }
+        if (decoded.length == 0) {
+            decoded = new float[(int) Math.min(DECODED_FLOATS, numel)]; // never more than the record holds
+        }
+        FloatBuffer floats = ByteBuffer.wrap(src, offset, count * Float.BYTES).order(order).asFloatBuffer();
+        while (floats.hasRemaining()) {
+            int n = Math.min(decoded.length, floats.remaining());
+            floats.get(decoded, 0, n);
+            accept(decoded, 0, n);
+        }
     }
 
     /**
@@ -335,6 +379,9 @@ public final class BatchReducer {
             throw new InvalidBatchException("batch holds " + position + " values but its shape needs " + numel);
         }
         foldLanes();
+        if (fused != null) {
+            fused.finish(min, max);
+        }
         if (policy == NonFinitePolicy.IGNORE) {
             for (int c = 0; c < channels; c++) {
                 if (min[c] == Float.POSITIVE_INFINITY && max[c] == Float.NEGATIVE_INFINITY) {

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -12,14 +14,22 @@ import org.junit.jupiter.api.Test;
 /**
  * BatchReducer against a trivially correct reduction: one Math.min/Math.max per element over the
  * [C, N] view torch's aminmax reduces, for random shapes, axes, orders, chunkings and non-finite
- * placements under every policy. Floats compare by bits (NaN by NaN-ness), zeros with == (torch's
- * sign of a zero result is unpredictable).
+ * placements under every policy, through accept (float chunks) and acceptFloat32 (bytes in either
+ * order at any offset) with the fused vector path on and off. Floats compare by bits (NaN by
+ * NaN-ness), zeros with == (torch's sign of a zero result is unpredictable).
  */
 class BatchReducerTest {
     private static final float[] SPECIALS = {
         Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, -0.0f, 0.0f, Float.MIN_VALUE,
         -Float.MIN_VALUE, 0x1.0p-130f, -0x1.fffffcp-127f, Float.MAX_VALUE, -Float.MAX_VALUE, Float.MIN_NORMAL,
+        // NaNs of either sign with payloads: they sort outside +-inf only as sortable ints, not as raw ones.
+        Float.intBitsToFloat(0x7f800001), Float.intBitsToFloat(0x7fffffff), Float.intBitsToFloat(0xff800001),
+        Float.intBitsToFloat(0xffc00000), Float.intBitsToFloat(0xffffffff), Float.intBitsToFloat(0xffa5a5a5),
     };
+    private static final int[] NAN_BITS = {0x7f800001, 0x7fc00000, 0x7fffffff, 0xff800001, 0xffc00000, 0xffffffff};
+
+    /** The ways a batch reaches the reducer: float chunks, or bytes with the fused path on or off. */
+    private enum Feed { FLOATS, BYTES_FUSED, BYTES_COPIED }
 
     /** The reference: channel of each element from its multi-index, no chunking, no tricks. */
     private static Object reference(float[] data, long[] shape, boolean fortran, int axis, NonFinitePolicy policy) {
@@ -59,17 +69,64 @@ class BatchReducerTest {
     }
 
     private static Object reduce(float[] data, long[] shape, boolean fortran, ObserverSpec spec,
-            NonFinitePolicy policy, Random random, int chunkMode) throws InvalidBatchException {
-        BatchReducer reducer = BatchReducer.forSpec(spec, shape, fortran, policy);
-        assertEquals(data.length, reducer.numel());
-        if (reducer.isEmpty()) {
-            return "empty";
+            NonFinitePolicy policy, Random random, int chunkMode, Feed feed) throws InvalidBatchException {
+        boolean fusedBefore = FusedFloat32.enabled;
+        FusedFloat32.enabled = feed == Feed.BYTES_FUSED && FusedFloat32.AVAILABLE;
+        try {
+            BatchReducer reducer = BatchReducer.forSpec(spec, shape, fortran, policy);
+            assertEquals(data.length, reducer.numel());
+            if (reducer.isEmpty()) {
+                return "empty";
+            }
+            if (feed == Feed.FLOATS) {
+                acceptFloats(reducer, data, random, chunkMode);
+            } else {
+                acceptBytes(reducer, data, random, chunkMode);
+            }
+            BatchMinMax result = reducer.finish();
+            return new float[][] {result.min(), result.max()};
+        } catch (InvalidBatchException e) {
+            String message = e.getMessage();
+            return message.contains("no finite") ? "no finite values" : "non-finite";
+        } finally {
+            FusedFloat32.enabled = fusedBefore;
         }
+    }
+
+    private static int pieceLength(Random random, int chunkMode, int fixed, int n) {
+        return chunkMode == 0 ? fixed : 1 + random.nextInt(Math.min(20_000, 1 + random.nextInt(3 * n + 1)));
+    }
+
+    /**
+     * The record's bytes in a random order at a random (often odd) offset, with NaN bytes around
+     * them, fed whole or in pieces; now and then a piece goes through accept instead.
+     */
+    private static void acceptBytes(BatchReducer reducer, float[] data, Random random, int chunkMode) {
+        ByteOrder order = random.nextBoolean() ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN;
+        int offset = random.nextInt(9);
+        ByteBuffer bytes = ByteBuffer.allocate(offset + data.length * Float.BYTES + 5).order(order);
+        Arrays.fill(bytes.array(), (byte) 0xff); // -NaN everywhere outside the data
+        for (int i = 0; i < data.length; i++) {
+            bytes.putInt(offset + i * Float.BYTES, Float.floatToRawIntBits(data[i]));
+        }
+        int fixed = random.nextInt(3) == 0 ? data.length : new int[] {1, 7, 8192, 64, 3, 1000, 17, 250}[random.nextInt(8)];
+        for (int at = 0; at < data.length; ) {
+            int len = Math.min(pieceLength(random, chunkMode, fixed, data.length), data.length - at);
+            if (chunkMode == 1 && random.nextInt(8) == 0) {
+                reducer.accept(data, at, at + len);
+            } else {
+                reducer.acceptFloat32(bytes.array(), offset + at * Float.BYTES, len, order);
+            }
+            at += len;
+            assertEquals(data.length - at, reducer.remaining());
+        }
+    }
+
+    private static void acceptFloats(BatchReducer reducer, float[] data, Random random, int chunkMode) {
         int fixed = new int[] {1, 7, 8192, 64, 3, 1000}[random.nextInt(6)];
         float[] chunk = new float[20_000 + 17];
         for (int at = 0; at < data.length; ) {
-            int len = chunkMode == 0 ? fixed : 1 + random.nextInt(Math.min(20_000, 1 + random.nextInt(3 * data.length + 1)));
-            len = Math.min(len, data.length - at);
+            int len = Math.min(pieceLength(random, chunkMode, fixed, data.length), data.length - at);
             // Callers may hand any slice of their array: sometimes from 0, sometimes at an offset.
             int from = random.nextBoolean() ? 0 : random.nextInt(chunk.length - len + 1);
             System.arraycopy(data, at, chunk, from, len);
@@ -83,13 +140,6 @@ class BatchReducerTest {
             reducer.accept(chunk, from, from + len);
             at += len;
             assertEquals(data.length - at, reducer.remaining());
-        }
-        try {
-            BatchMinMax result = reducer.finish();
-            return new float[][] {result.min(), result.max()};
-        } catch (InvalidBatchException e) {
-            String message = e.getMessage();
-            return message.contains("no finite") ? "no finite values" : "non-finite";
         }
     }
 
@@ -165,7 +215,10 @@ class BatchReducerTest {
                     + " axis " + axis + " " + policy;
             Object expected = n == 0 ? "empty" : reference(data, shape, fortran, axis, policy);
             for (int chunkMode = 0; chunkMode < 2; chunkMode++) {
-                assertSame(expected, reduce(data, shape, fortran, spec, policy, random, chunkMode), what);
+                for (Feed feed : Feed.values()) {
+                    assertSame(expected, reduce(data, shape, fortran, spec, policy, random, chunkMode, feed),
+                            what + " " + feed + " chunks " + chunkMode);
+                }
             }
         }
     }
@@ -174,7 +227,8 @@ class BatchReducerTest {
     @Test
     void nonFiniteValuesAnywhereInLongRunsAndWideRows() throws InvalidBatchException {
         Random random = new Random(11);
-        long[][] shapes = {{1 << 16}, {8, 9000}, {9000, 8}, {3, 64, 70}, {40_000, 3}, {2, 20_000}, {5, 16_500}};
+        long[][] shapes = {{1 << 16}, {8, 9000}, {9000, 8}, {3, 64, 70}, {40_000, 3}, {2, 20_000}, {5, 16_500},
+            {4, 16, 7, 7}, {300, 24}, {2, 64, 300}, {3, 997, 5}};
         for (long[] shape : shapes) {
             int n = (int) BatchReducer.numel(shape);
             for (int trial = 0; trial < 12; trial++) {
@@ -191,8 +245,49 @@ class BatchReducerTest {
                                 : ObserverSpec.builder(ObserverKind.PerChannelMinMaxObserver).chAxis(axis).build();
                         boolean fortran = random.nextBoolean();
                         Object expected = reference(data, shape, fortran, axis, policy);
-                        assertSame(expected, reduce(data, shape, fortran, spec, policy, random, trial % 2),
-                                Arrays.toString(shape) + " axis " + axis + " " + policy);
+                        for (Feed feed : Feed.values()) {
+                            assertSame(expected, reduce(data, shape, fortran, spec, policy, random, trial % 2, feed),
+                                    Arrays.toString(shape) + " axis " + axis + " " + policy + " " + feed);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** The build runs the tests with the module: the fused path must then be in use, not silently skipped. */
+    @Test
+    void fusedPathIsAvailableWhenTheModuleIs() {
+        assertEquals(ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
+                && !"false".equalsIgnoreCase(System.getProperty("qparams.vector")), FusedFloat32.AVAILABLE);
+    }
+
+    /** Every NaN class (sign, quiet or not, payload) at every position of a vector-and-a-bit makes both NaN. */
+    @Test
+    void everyNanPatternAtEveryLaneMakesBothNan() throws InvalidBatchException {
+        ObserverSpec perTensor = ObserverSpec.builder(ObserverKind.MinMaxObserver).build();
+        ObserverSpec lastAxis = ObserverSpec.builder(ObserverKind.PerChannelMinMaxObserver).chAxis(-1).build();
+        int n = 132; // [33, 4] along the innermost axis: enough rows for the periodic lanes
+        for (ByteOrder order : new ByteOrder[] {ByteOrder.LITTLE_ENDIAN, ByteOrder.BIG_ENDIAN}) {
+            for (int nanBits : NAN_BITS) {
+                for (int at = 0; at < n; at++) {
+                    ByteBuffer bytes = ByteBuffer.allocate(1 + n * Float.BYTES).order(order);
+                    for (int i = 0; i < n; i++) {
+                        bytes.putFloat(1 + i * Float.BYTES, i % 5 - 2f);
+                    }
+                    bytes.putInt(1 + at * Float.BYTES, nanBits);
+                    String what = order + " " + Integer.toHexString(nanBits) + " at " + at;
+                    BatchReducer reducer = BatchReducer.forSpec(perTensor, new long[] {n}, false, NonFinitePolicy.PROPAGATE);
+                    reducer.acceptFloat32(bytes.array(), 1, n, order);
+                    BatchMinMax result = reducer.finish();
+                    assertTrue(Float.isNaN(result.min(0)) && Float.isNaN(result.max(0)), what + ": " + result);
+                    reducer = BatchReducer.forSpec(lastAxis, new long[] {n / 4, 4}, false, NonFinitePolicy.PROPAGATE);
+                    reducer.acceptFloat32(bytes.array(), 1, n, order);
+                    result = reducer.finish();
+                    for (int c = 0; c < 4; c++) {
+                        boolean nan = c == at % 4;
+                        assertEquals(nan, Float.isNaN(result.min(c)), what + ": " + result);
+                        assertEquals(nan, Float.isNaN(result.max(c)), what + ": " + result);
                     }
                 }
             }

@@ -10,14 +10,14 @@ import io.qparams.observers.NonFinitePolicy;
 import io.qparams.observers.ObserverSpec;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.FloatBuffer;
 import java.util.Locale;
 import java.util.Objects;
 
 /**
  * Decodes one activation batch (CONTRACT section 1: NPY, JSON tensor or JSON stats) straight into
- * the observer's reduction. Values are converted to float32 into one reused chunk buffer and fed to
- * a {@link BatchReducer}, so decoding allocates nothing per element; no buffer is ever sized by what
+ * the observer's reduction. Float32 NPY data goes to {@link BatchReducer#acceptFloat32} as the
+ * record's bytes; other values are converted to float32 into one reused chunk buffer and fed to
+ * the reducer, so decoding allocates nothing per element; no buffer is ever sized by what
  * a record claims, only by what it holds.
  *
  * <p>One per task thread: not thread-safe.
@@ -114,15 +114,11 @@ public final class BatchDecoder {
             return null;
         }
         BatchReducer reducer = BatchReducer.forSpec(spec, header.shape, header.fortranOrder, policy);
-        ByteBuffer data = ByteBuffer.wrap(value, header.dataOffset, (int) dataBytes).slice().order(header.order);
         if (header.dtype == NpyDtype.FLOAT32) {
-            FloatBuffer floats = data.asFloatBuffer(); // bulk copy, byte-swapped if need be
-            while (floats.hasRemaining()) {
-                int n = Math.min(chunk.length, floats.remaining());
-                floats.get(chunk, 0, n);
-                reducer.accept(chunk, 0, n);
-            }
+            // Straight from the record's bytes: no copy when the JVM has the Vector API module.
+            reducer.acceptFloat32(value, header.dataOffset, (int) numel, header.order);
         } else {
+            ByteBuffer data = ByteBuffer.wrap(value, header.dataOffset, (int) dataBytes).slice().order(header.order);
             for (long done = 0; done < numel; ) {
                 int n = (int) Math.min(chunk.length, numel - done);
                 header.dtype.toFloats(data, (int) (done * itemSize), chunk, n);
