@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import io.qparams.connectors.records.DeadLetters;
+import io.qparams.connectors.records.FloatJson;
 import io.qparams.observers.BatchMinMax;
 import io.qparams.observers.BatchReducer;
 import io.qparams.observers.InvalidBatchException;
@@ -249,18 +250,13 @@ final class JsonBatchDecoder {
             return (float) p.getDoubleValue();
         }
         if (t == JsonToken.VALUE_STRING) {
-            switch (p.getText()) {
-                case "NaN":
-                    return Float.NaN;
-                case "Infinity":
-                    return Float.POSITIVE_INFINITY;
-                case "-Infinity":
-                    return Float.NEGATIVE_INFINITY;
-                default:
-                    throw new InvalidBatchException("JSON '" + field + "' holds the string \""
-                            + DeadLetters.excerpt(p.getText())
-                            + "\" (only numbers and \"NaN\", \"Infinity\", \"-Infinity\" are allowed)");
+            Float nonFinite = FloatJson.nonFiniteValue(p.getText());
+            if (nonFinite == null) {
+                throw new InvalidBatchException("JSON '" + field + "' holds the string \""
+                        + DeadLetters.excerpt(p.getText())
+                        + "\" (only numbers and \"NaN\", \"Infinity\", \"-Infinity\" are allowed)");
             }
+            return nonFinite;
         }
         throw new InvalidBatchException("JSON '" + field + "' holds " + describe(t) + " where a number belongs");
     }

@@ -34,18 +34,24 @@ public final class FloatJson {
         if (jsonValue instanceof Number) {
             return (float) ((Number) jsonValue).doubleValue();
         }
-        if (jsonValue instanceof String) {
-            switch ((String) jsonValue) {
-                case "NaN":
-                    return Float.NaN;
-                case "Infinity":
-                    return Float.POSITIVE_INFINITY;
-                case "-Infinity":
-                    return Float.NEGATIVE_INFINITY;
-                default:
-                    break;
-            }
+        Float nonFinite = jsonValue instanceof String ? nonFiniteValue((String) jsonValue) : null;
+        if (nonFinite == null) {
+            throw new IllegalArgumentException("not a float: " + jsonValue);
         }
-        throw new IllegalArgumentException("not a float: " + jsonValue);
+        return nonFinite;
+    }
+
+    /** NaN, +inf or -inf for the strings "NaN", "Infinity", "-Infinity"; null for any other text. */
+    public static Float nonFiniteValue(String text) {
+        switch (text) {
+            case "NaN":
+                return Float.NaN;
+            case "Infinity":
+                return Float.POSITIVE_INFINITY;
+            case "-Infinity":
+                return Float.NEGATIVE_INFINITY;
+            default:
+                return null;
+        }
     }
 }

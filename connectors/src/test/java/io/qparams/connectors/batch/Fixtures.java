@@ -3,7 +3,6 @@ package io.qparams.connectors.batch;
 import io.qparams.connectors.records.JsonValues;
 import io.qparams.observers.ObserverKind;
 import io.qparams.observers.ObserverSpec;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -57,23 +56,7 @@ final class Fixtures {
 
     /** An NPY record with the given header dict text (padded as numpy pads it) and data bytes. */
     static byte[] npy(int major, String dict, byte[] data) {
-        int lengthBytes = major == 1 ? 2 : 4;
-        String header = dict;
-        int unpadded = 8 + lengthBytes + header.getBytes(StandardCharsets.UTF_8).length + 1;
-        header = header + " ".repeat((64 - unpadded % 64) % 64) + "\n";
-        byte[] text = header.getBytes(major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.writeBytes(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', (byte) major, 0});
-        ByteBuffer length = ByteBuffer.allocate(lengthBytes).order(ByteOrder.LITTLE_ENDIAN);
-        if (major == 1) {
-            length.putShort((short) text.length);
-        } else {
-            length.putInt(text.length);
-        }
-        out.writeBytes(length.array());
-        out.writeBytes(text);
-        out.writeBytes(data);
-        return out.toByteArray();
+        return NpyWriter.withHeader(major, dict, data);
     }
 
     /** Little-endian float32 bytes. */

@@ -1,9 +1,8 @@
 package io.qparams.job.testutil;
 
-import java.io.ByteArrayOutputStream;
+import io.qparams.connectors.batch.NpyWriter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 
 /** Hand-made NPY records with any header dict text, for the malformed ones numpy would never write. */
 public final class NpyBytes {
@@ -12,22 +11,7 @@ public final class NpyBytes {
 
     /** Magic, version {@code major}.0, the header length and {@code dict} padded as numpy pads it, then data. */
     public static byte[] npy(int major, String dict, byte[] data) {
-        int lengthBytes = major == 1 ? 2 : 4;
-        int unpadded = 8 + lengthBytes + dict.getBytes(StandardCharsets.UTF_8).length + 1;
-        String header = dict + " ".repeat((64 - unpadded % 64) % 64) + "\n";
-        byte[] text = header.getBytes(StandardCharsets.UTF_8);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.writeBytes(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', (byte) major, 0});
-        ByteBuffer length = ByteBuffer.allocate(lengthBytes).order(ByteOrder.LITTLE_ENDIAN);
-        if (major == 1) {
-            length.putShort((short) text.length);
-        } else {
-            length.putInt(text.length);
-        }
-        out.writeBytes(length.array());
-        out.writeBytes(text);
-        out.writeBytes(data);
-        return out.toByteArray();
+        return NpyWriter.withHeader(major, dict, data);
     }
 
     /** An NPY record of dtype {@code descr} with shape {@code shape} (Python tuple text) and these data bytes. */

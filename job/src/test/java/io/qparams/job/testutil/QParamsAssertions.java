@@ -1,5 +1,6 @@
 package io.qparams.job.testutil;
 
+import io.qparams.connectors.records.FloatJson;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -54,16 +55,11 @@ public final class QParamsAssertions {
     /** A JSON number read as a double and rounded to float32 (CONTRACT section 3); strings for non-finite. */
     public static float toFloat(JsonNode node) {
         if (node.isTextual()) {
-            switch (node.asText()) {
-                case "NaN":
-                    return Float.NaN;
-                case "Infinity":
-                    return Float.POSITIVE_INFINITY;
-                case "-Infinity":
-                    return Float.NEGATIVE_INFINITY;
-                default:
-                    throw new AssertionError("not a float: " + node);
+            Float nonFinite = FloatJson.nonFiniteValue(node.asText());
+            if (nonFinite == null) {
+                throw new AssertionError("not a float: " + node);
             }
+            return nonFinite;
         }
         return (float) node.asDouble();
     }
