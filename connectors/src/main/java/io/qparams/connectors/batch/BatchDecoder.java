@@ -71,6 +71,10 @@ public final class BatchDecoder {
         }
         try {
             return isNpy(value, contentType) ? decodeNpy(value, spec, policy) : json.decode(value, spec, policy);
+        } catch (InvalidBatchException e) {
+            // Reasons may quote the producer's text (a header key, a dtype): one line, whatever it holds.
+            String reason = DeadLetters.oneLine(e.getMessage());
+            throw reason.equals(e.getMessage()) ? e : new InvalidBatchException(reason);
         } catch (JsonProcessingException e) {
             throw new InvalidBatchException("invalid JSON: " + jsonProblem(e));
         } catch (IOException e) {

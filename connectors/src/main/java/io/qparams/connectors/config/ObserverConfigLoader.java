@@ -55,6 +55,16 @@ public final class ObserverConfigLoader {
 
     /** @param sourceName names the config in messages (the file path) */
     public static ObserverConfig parse(String yaml, String sourceName) {
+        try {
+            return parseDocument(yaml, sourceName);
+        } catch (InvalidObserverConfigException e) {
+            // Reasons may quote the file's own text (a value, a mapping): one line, whatever it holds.
+            String reason = DeadLetters.oneLine(e.getMessage());
+            throw reason.equals(e.getMessage()) ? e : new InvalidObserverConfigException(reason);
+        }
+    }
+
+    private static ObserverConfig parseDocument(String yaml, String sourceName) {
         Object document = loadYaml(yaml, sourceName);
         if (document == null) {
             throw new InvalidObserverConfigException(sourceName + ": the config is empty (expected 'observers')");
