@@ -77,7 +77,8 @@ public final class Observer {
      * @throws InvalidBatchException if the batch is of the wrong family (per-tensor stats for a
      *     per-channel observer or the reverse), or a per-channel batch's channel count differs from
      *     the state's (torch raises, or silently broadcasts when one side has one channel; we refuse
-     *     both: reset the observer to change the channel count)
+     *     both: reset the observer to change the channel count), or a per-tensor observer finds a
+     *     per-channel state (a tensor's rule changed across a savepoint restore)
      */
     public void update(ObserverState state, BatchMinMax batch) throws InvalidBatchException {
         if (batch.isPerChannel() != spec.isPerChannel()) {
@@ -86,6 +87,12 @@ public final class Observer {
                     : "per-channel stats for per-tensor observer " + spec.kind() + " (expected scalar min/max)");
         }
         int n = batch.size();
+        if (!spec.isPerChannel() && state.minVal.length != 1) {
+            // A per-channel state restored under a rule that is now per-tensor (from a savepoint).
+            throw new InvalidBatchException("the state holds " + state.minVal.length
+                    + " channels of a per-channel observer, not one per-tensor min/max for " + spec.kind()
+                    + " (reset the observer to change it)");
+        }
         if (spec.isPerChannel() && state.minVal.length != 0 && state.minVal.length != n) {
             throw new InvalidBatchException("channel count changed from " + state.minVal.length + " to " + n
                     + " (reset the observer to change it)");

@@ -142,6 +142,20 @@ class ObserverTest {
     }
 
     @Test
+    void perTensorRefusesAPerChannelStateRestoredUnderAChangedRule() {
+        // A savepoint taken while the tensor's rule was per-channel, restored with a per-tensor rule.
+        Observer observer = observer(ObserverSpec.builder(ObserverKind.MovingAverageMinMaxObserver));
+        for (ObserverState state : new ObserverState[] {ObserverState.initial(true),
+                new ObserverState(new float[] {0f, 1f}, new float[] {2f, 3f}, 4)}) {
+            ObserverState before = state.copy();
+            InvalidBatchException e = assertThrows(InvalidBatchException.class,
+                    () -> observer.update(state, BatchMinMax.perTensor(0f, 1f)));
+            assertTrue(e.getMessage().contains("reset the observer"), e.getMessage());
+            assertEquals(before, state);
+        }
+    }
+
+    @Test
     void floatQParamsHaveFloatZeroPointsFromTheRawRange() throws InvalidBatchException {
         Observer observer = observer(ObserverSpec.builder(ObserverKind.PerChannelMinMaxObserver)
                 .qscheme(QScheme.per_channel_affine_float_qparams));
