@@ -57,7 +57,7 @@ final class CalibrateCommand {
                 case "--help":
                 case "-h":
                     out.println(USAGE);
-                    return Qparams.EXIT_OK;
+                    return QParams.EXIT_OK;
                 case "--config":
                     config = Path.of(value(args, ++i, "--config"));
                     break;
@@ -142,13 +142,13 @@ final class CalibrateCommand {
             records.flush();
         } catch (IOException e) {
             err.println("qparams calibrate: cannot write records: " + e.getMessage());
-            return Qparams.EXIT_FAILED;
+            return QParams.EXIT_FAILED;
         }
         if (refused > 0) {
             err.printf(Locale.ROOT, "qparams calibrate: %d of %d batches refused%n", refused, batches.size());
-            return Qparams.EXIT_FAILED;
+            return QParams.EXIT_FAILED;
         }
-        return Qparams.EXIT_OK;
+        return QParams.EXIT_OK;
     }
 
     /** One batch through the observer of its tensor; null for an empty tensor (no record, as in torch). */

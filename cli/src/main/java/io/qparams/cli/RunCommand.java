@@ -1,7 +1,7 @@
 package io.qparams.cli;
 
 import io.qparams.job.JobOptions;
-import io.qparams.job.QparamsJob;
+import io.qparams.job.QParamsJob;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,7 +58,7 @@ final class RunCommand {
                 case "--help":
                 case "-h":
                     out.println(USAGE);
-                    return Qparams.EXIT_OK;
+                    return QParams.EXIT_OK;
                 case "--demo":
                     demo = true;
                     break;
@@ -110,7 +110,7 @@ final class RunCommand {
                 options = options.withBootstrapServers(local.broker.bootstrapServers());
                 err.println("qparams: embedded Kafka broker at " + local.broker.bootstrapServers());
             }
-            local.job = QparamsJob.start(StreamExecutionEnvironment.getExecutionEnvironment(), options);
+            local.job = QParamsJob.start(StreamExecutionEnvironment.getExecutionEnvironment(), options);
             err.println("qparams: job " + local.job.getJobID() + " running on Flink's local executor: "
                     + options.inputTopic() + " -> " + options.outputTopic() + " (dead letters: " + options.dlqTopic()
                     + ", control: " + options.controlTopic() + ")");
@@ -135,18 +135,18 @@ final class RunCommand {
             } else {
                 local.job.getJobExecutionResult().get();
             }
-            return Qparams.EXIT_OK;
+            return QParams.EXIT_OK;
         } catch (IllegalArgumentException e) {
             throw e;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return Qparams.EXIT_OK;
+            return QParams.EXIT_OK;
         } catch (Exception e) {
             if (local.isStopping()) {
-                return Qparams.EXIT_OK; // Ctrl-C: the shutdown hook cancelled the job
+                return QParams.EXIT_OK; // Ctrl-C: the shutdown hook cancelled the job
             }
             err.println("qparams run: " + oneLine(e));
-            return Qparams.EXIT_FAILED;
+            return QParams.EXIT_FAILED;
         } finally {
             local.stop();
         }

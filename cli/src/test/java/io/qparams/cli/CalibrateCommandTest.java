@@ -158,7 +158,7 @@ class CalibrateCommandTest {
         String[] full = new String[args.length + 1];
         full[0] = "calibrate";
         System.arraycopy(args, 0, full, 1, args.length);
-        int status = Qparams.run(full, new PrintStream(out, true, StandardCharsets.UTF_8),
+        int status = QParams.run(full, new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8));
         return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }

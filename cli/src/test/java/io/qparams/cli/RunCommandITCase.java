@@ -27,7 +27,7 @@ class RunCommandITCase {
         System.setProperty("qparams.home", "..");
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = Qparams.run(new String[] {"run", "--demo", "--demo-step-ms", "200", "--print", "json",
+        int status = QParams.run(new String[] {"run", "--demo", "--demo-step-ms", "200", "--print", "json",
                         "--max-records", "90", "--parallelism", "2"},
                 new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
         String stderr = err.toString(StandardCharsets.UTF_8);

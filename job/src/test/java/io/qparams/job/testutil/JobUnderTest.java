@@ -9,7 +9,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import io.qparams.job.JobOptions;
-import io.qparams.job.QparamsJob;
+import io.qparams.job.QParamsJob;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
@@ -66,7 +66,7 @@ public final class JobUnderTest implements AutoCloseable {
     public JobUnderTest start(Configuration extra) throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.configure(extra);
-        client = QparamsJob.start(env, options);
+        client = QParamsJob.start(env, options);
         return this;
     }
 

@@ -7,7 +7,7 @@ import java.util.Arrays;
  * {@code bin/qparams}: dispatches to the subcommands. Exit status 0 on success; 1 when calibrate
  * refused some batches or the job failed; 2 for a bad command line, config or missing file.
  */
-public final class Qparams {
+public final class QParams {
     static final int EXIT_OK = 0;
     static final int EXIT_FAILED = 1;
     static final int EXIT_USAGE = 2;
@@ -22,7 +22,7 @@ public final class Qparams {
             "",
             "'qparams <command> --help' describes each command's options.");
 
-    private Qparams() {
+    private QParams() {
     }
 
     public static void main(String[] args) {

@@ -37,8 +37,8 @@ import org.slf4j.LoggerFactory;
  * dead-letter sink. Sources and sinks are constructor arguments: {@link #main} wires Kafka, tests may
  * wire bounded ones.
  */
-public final class QparamsJob {
-    private static final Logger LOG = LoggerFactory.getLogger(QparamsJob.class);
+public final class QParamsJob {
+    private static final Logger LOG = LoggerFactory.getLogger(QParamsJob.class);
     public static final String JOB_NAME = "qparams";
 
     /** First restart after a failure; doubled per consecutive failure up to {@link #MAX_RESTART_BACKOFF}. */
@@ -54,7 +54,7 @@ public final class QparamsJob {
     private final Sink<DeadLetter> deadLetters;
     private int maxBatchBytes = JobOptions.DEFAULT_MAX_BATCH_BYTES;
 
-    public QparamsJob(ObserverConfigSource config, Source<KafkaInput, ?, ?> input, Source<KafkaInput, ?, ?> control,
+    public QParamsJob(ObserverConfigSource config, Source<KafkaInput, ?, ?> input, Source<KafkaInput, ?, ?> control,
             Sink<QParamsOutput> output, Sink<DeadLetter> deadLetters) {
         this.config = Objects.requireNonNull(config, "config");
         this.input = Objects.requireNonNull(input, "input");
@@ -68,14 +68,14 @@ public final class QparamsJob {
      * throws {@link io.qparams.observers.InvalidObserverConfigException} with a one-line reason);
      * creates no topic (see {@link #prepare}).
      */
-    public static QparamsJob fromOptions(JobOptions options) {
-        return new QparamsJob(options.observerConfig(), KafkaEndpoints.inputSource(options),
+    public static QParamsJob fromOptions(JobOptions options) {
+        return new QParamsJob(options.observerConfig(), KafkaEndpoints.inputSource(options),
                 KafkaEndpoints.controlSource(options), KafkaEndpoints.outputSink(options),
                 KafkaEndpoints.deadLetterSink(options)).withMaxBatchBytes(options.maxBatchBytes());
     }
 
     /** Input values above this many bytes go to the DLQ unparsed ({@code --max-batch-bytes}). */
-    public QparamsJob withMaxBatchBytes(int maxBatchBytes) {
+    public QParamsJob withMaxBatchBytes(int maxBatchBytes) {
         this.maxBatchBytes = maxBatchBytes;
         return this;
     }
@@ -107,7 +107,7 @@ public final class QparamsJob {
      * @throws IllegalStateException when Kafka cannot be reached to create the topics
      */
     public static void prepare(StreamExecutionEnvironment env, JobOptions options) {
-        QparamsJob job = fromOptions(options);
+        QParamsJob job = fromOptions(options);
         configure(env, options);
         java.util.List<String> created = Topics.createMissing(options.bootstrapServers(), Topics.of(options),
                 options.dlqTopic());
