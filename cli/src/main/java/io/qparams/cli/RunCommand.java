@@ -1,5 +1,6 @@
 package io.qparams.cli;
 
+import io.qparams.connectors.Reasons;
 import io.qparams.job.JobOptions;
 import io.qparams.job.QParamsJob;
 import java.io.PrintStream;
@@ -145,7 +146,7 @@ final class RunCommand {
             if (local.isStopping()) {
                 return QParams.EXIT_OK; // Ctrl-C: the shutdown hook cancelled the job
             }
-            err.println("qparams run: " + oneLine(e));
+            err.println("qparams run: " + rootCause(e));
             return QParams.EXIT_FAILED;
         } finally {
             local.stop();
@@ -240,11 +241,12 @@ final class RunCommand {
         throw new UsageException(option + " takes a positive whole number");
     }
 
-    private static String oneLine(Throwable e) {
+    /** The root cause names what went wrong (a broker that cannot be reached, say); the wrappers add nothing. */
+    private static String rootCause(Throwable e) {
         Throwable root = e;
         while (root.getCause() != null) {
             root = root.getCause();
         }
-        return (root.getClass().getSimpleName() + ": " + root.getMessage()).replaceAll("\\s+", " ");
+        return Reasons.oneLine(root.getClass().getSimpleName() + ": " + root.getMessage());
     }
 }

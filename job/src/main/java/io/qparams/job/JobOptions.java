@@ -7,6 +7,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
+import io.qparams.connectors.Reasons;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.util.ParameterTool;
 import org.apache.flink.util.TimeUtils;
@@ -106,7 +107,7 @@ public final class JobOptions {
         try {
             p = ParameterTool.fromArgs(args);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(oneLine(e.getMessage()));
+            throw new IllegalArgumentException(Reasons.oneLine(e.getMessage()));
         }
         for (String key : p.toMap().keySet()) {
             if (!FLAGS.contains(key)) {
@@ -239,10 +240,6 @@ public final class JobOptions {
         } catch (NumberFormatException e) {
             return false;
         }
-    }
-
-    private static String oneLine(String s) {
-        return s == null ? "bad arguments" : s.replaceAll("\\s*[\\r\\n]+\\s*", " ").trim();
     }
 
     public String bootstrapServers() {

@@ -3,7 +3,7 @@ package io.qparams.connectors.batch;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import io.qparams.connectors.records.DeadLetters;
+import io.qparams.connectors.Reasons;
 import io.qparams.connectors.records.FloatJson;
 import io.qparams.observers.BatchMinMax;
 import io.qparams.observers.BatchReducer;
@@ -85,7 +85,7 @@ final class JsonBatchDecoder {
                         stats.read(p, key);
                         break;
                     default:
-                        throw new InvalidBatchException("JSON batch has unknown key '" + DeadLetters.excerpt(key)
+                        throw new InvalidBatchException("JSON batch has unknown key '" + Reasons.excerpt(key)
                                 + "' (expected 'shape' and 'data', or 'min' and 'max')");
                 }
             }
@@ -137,7 +137,7 @@ final class JsonBatchDecoder {
                     || p.getLongValue() < 0) {
                 throw new InvalidBatchException("JSON 'shape' must be a list of non-negative integers, got "
                         + (t == JsonToken.VALUE_NUMBER_INT || t == JsonToken.VALUE_NUMBER_FLOAT
-                                ? DeadLetters.excerpt(p.getText()) : describe(t)) + " in it");
+                                ? Reasons.excerpt(p.getText()) : describe(t)) + " in it");
             }
             if (ndim == NpyHeader.MAX_DIMS) {
                 throw new InvalidBatchException("JSON 'shape' has more than " + NpyHeader.MAX_DIMS + " dimensions");
@@ -253,7 +253,7 @@ final class JsonBatchDecoder {
             Float nonFinite = FloatJson.nonFiniteValue(p.getText());
             if (nonFinite == null) {
                 throw new InvalidBatchException("JSON '" + field + "' holds the string \""
-                        + DeadLetters.excerpt(p.getText())
+                        + Reasons.excerpt(p.getText())
                         + "\" (only numbers and \"NaN\", \"Infinity\", \"-Infinity\" are allowed)");
             }
             return nonFinite;

@@ -1,6 +1,6 @@
 package io.qparams.connectors.batch;
 
-import io.qparams.connectors.records.DeadLetters;
+import io.qparams.connectors.Reasons;
 import io.qparams.observers.Casts;
 import io.qparams.observers.InvalidBatchException;
 import java.nio.ByteBuffer;
@@ -136,7 +136,7 @@ enum NpyDtype {
                 return new Descr(dtype, order);
             }
         }
-        throw new InvalidBatchException("NPY dtype '" + DeadLetters.excerpt(descr) + "'" + describeUnsupported(body) + " is not supported: "
+        throw new InvalidBatchException("NPY dtype '" + Reasons.excerpt(descr) + "'" + describeUnsupported(body) + " is not supported: "
                 + SUPPORTED);
     }
 

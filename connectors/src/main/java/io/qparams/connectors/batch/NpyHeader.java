@@ -1,6 +1,6 @@
 package io.qparams.connectors.batch;
 
-import io.qparams.connectors.records.DeadLetters;
+import io.qparams.connectors.Reasons;
 import io.qparams.observers.InvalidBatchException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -80,7 +80,7 @@ final class NpyHeader {
         Map<String, Object> dict = (Map<String, Object>) literal;
         for (String key : dict.keySet()) {
             if (!key.equals("descr") && !key.equals("fortran_order") && !key.equals("shape")) {
-                throw new InvalidBatchException("NPY header has unexpected key '" + DeadLetters.excerpt(key)
+                throw new InvalidBatchException("NPY header has unexpected key '" + Reasons.excerpt(key)
                         + "' (expected 'descr', 'fortran_order' and 'shape')");
             }
         }

@@ -1,6 +1,6 @@
 package io.qparams.connectors.config;
 
-import io.qparams.connectors.records.DeadLetters;
+import io.qparams.connectors.Reasons;
 import io.qparams.observers.InvalidObserverConfigException;
 import io.qparams.observers.NonFinitePolicy;
 import io.qparams.observers.ObserverConfig;
@@ -44,13 +44,20 @@ public final class ObserverConfigLoader {
     }
 
     public static ObserverConfig load(Path file) {
-        String yaml;
+        return parse(read(file), file.toString());
+    }
+
+    /**
+     * The config file's text, unparsed (the job ships the text to its task managers).
+     *
+     * @throws InvalidObserverConfigException with a one-line reason naming the file
+     */
+    public static String read(Path file) {
         try {
-            yaml = Files.readString(file, StandardCharsets.UTF_8);
+            return Files.readString(file, StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new InvalidObserverConfigException(file + ": cannot read the config: " + e);
+            throw new InvalidObserverConfigException(Reasons.oneLine(file + ": cannot read the config: " + e));
         }
-        return parse(yaml, file.toString());
     }
 
     /** @param sourceName names the config in messages (the file path) */
@@ -59,7 +66,7 @@ public final class ObserverConfigLoader {
             return parseDocument(yaml, sourceName);
         } catch (InvalidObserverConfigException e) {
             // Reasons may quote the file's own text (a value, a mapping): one line, whatever it holds.
-            String reason = DeadLetters.oneLine(e.getMessage());
+            String reason = Reasons.oneLine(e.getMessage());
             throw reason.equals(e.getMessage()) ? e : new InvalidObserverConfigException(reason);
         }
     }
@@ -108,12 +115,12 @@ public final class ObserverConfigLoader {
             Mark mark = e.getProblemMark();
             throw new InvalidObserverConfigException(sourceName + ": invalid YAML"
                     + (mark == null ? "" : " at line " + (mark.getLine() + 1) + ", column " + (mark.getColumn() + 1))
-                    + ": " + DeadLetters.oneLine((e.getContext() == null ? "" : e.getContext() + ", ") + e.getProblem()));
+                    + ": " + Reasons.oneLine((e.getContext() == null ? "" : e.getContext() + ", ") + e.getProblem()));
         } catch (YAMLException e) {
-            throw new InvalidObserverConfigException(sourceName + ": invalid YAML: " + DeadLetters.oneLine(e.getMessage()));
+            throw new InvalidObserverConfigException(sourceName + ": invalid YAML: " + Reasons.oneLine(e.getMessage()));
         } catch (RuntimeException e) {
             // SnakeYAML throws plain IllegalArgumentException for some malformed input (e.g. the tag "!%6").
-            throw new InvalidObserverConfigException(sourceName + ": invalid YAML: " + DeadLetters.oneLine(String.valueOf(e.getMessage())));
+            throw new InvalidObserverConfigException(sourceName + ": invalid YAML: " + Reasons.oneLine(String.valueOf(e.getMessage())));
         }
     }
 

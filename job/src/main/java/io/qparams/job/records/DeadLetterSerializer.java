@@ -19,7 +19,7 @@ public final class DeadLetterSerializer implements KafkaRecordSerializationSchem
     @Override
     public ProducerRecord<byte[], byte[]> serialize(DeadLetter element, KafkaSinkContext context, Long timestamp) {
         RecordHeaders headers = new RecordHeaders();
-        headers.add(DeadLetters.ERROR, utf8(DeadLetters.oneLine(element.reason)));
+        headers.add(DeadLetters.ERROR, DeadLetters.errorHeaderValue(element.reason));
         headers.add(DeadLetters.SOURCE_TOPIC, utf8(element.sourceTopic));
         headers.add(DeadLetters.SOURCE_PARTITION, utf8(Integer.toString(element.sourcePartition)));
         headers.add(DeadLetters.SOURCE_OFFSET, utf8(Long.toString(element.sourceOffset)));
