@@ -1,6 +1,7 @@
 package io.qparams.cli;
 
 import io.qparams.connectors.Reasons;
+import io.qparams.embeddedkafka.EmbeddedKafka;
 import io.qparams.job.JobOptions;
 import io.qparams.job.QParamsJob;
 import java.io.PrintStream;
@@ -107,7 +108,7 @@ final class RunCommand {
         try {
             if (!options.bootstrapServersGiven()) {
                 err.println("qparams: starting an embedded Kafka broker ...");
-                local.broker = startBrokerQuietly();
+                local.broker = EmbeddedKafka.start();
                 options = options.withBootstrapServers(local.broker.bootstrapServers());
                 err.println("qparams: embedded Kafka broker at " + local.broker.bootstrapServers());
             }
@@ -150,17 +151,6 @@ final class RunCommand {
             return QParams.EXIT_FAILED;
         } finally {
             local.stop();
-        }
-    }
-
-    /** KafkaClusterTestKit prints its formatting to stdout, which carries only records here. */
-    private static EmbeddedKafka startBrokerQuietly() throws Exception {
-        PrintStream stdout = System.out;
-        System.setOut(System.err);
-        try {
-            return EmbeddedKafka.start();
-        } finally {
-            System.setOut(stdout);
         }
     }
 

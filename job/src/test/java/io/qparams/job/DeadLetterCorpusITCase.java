@@ -22,12 +22,13 @@ import java.util.Map;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.qparams.connectors.batch.NpyWriter;
 import io.qparams.connectors.records.DeadLetters;
-import io.qparams.job.testutil.EmbeddedKafka;
+import io.qparams.job.testutil.EmbeddedKafkaExtension;
 import io.qparams.job.testutil.FlinkRest;
 import io.qparams.job.testutil.JobUnderTest;
 import io.qparams.job.testutil.JsonBatches;
 import io.qparams.job.testutil.QParamsAssertions;
 import io.qparams.job.testutil.Replay;
+import io.qparams.job.testutil.TopicReader;
 import io.qparams.observers.InvalidBatchException;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.MetricOptions;
@@ -51,7 +52,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DeadLetterCorpusITCase {
     @RegisterExtension
-    static final EmbeddedKafka KAFKA = new EmbeddedKafka();
+    static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
 
     @RegisterExtension
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
@@ -265,8 +266,8 @@ class DeadLetterCorpusITCase {
         long outputs = 2L * cases.size() + cases.stream().filter(c -> c.reason() == null).count();
         List<ConsumerRecord<byte[], byte[]>> dead;
         List<ConsumerRecord<byte[], byte[]>> out;
-        try (EmbeddedKafka.TopicReader dlq = new EmbeddedKafka.TopicReader(KAFKA, job.dlq);
-                EmbeddedKafka.TopicReader qparams = new EmbeddedKafka.TopicReader(KAFKA, job.output)) {
+        try (TopicReader dlq = new TopicReader(KAFKA, job.dlq);
+                TopicReader qparams = new TopicReader(KAFKA, job.output)) {
             out = qparams.readAtLeast((int) outputs, TIMEOUT);
             dead = dlq.readUntil(r -> r.size() >= deadLetters, TIMEOUT);
             qparams.readUntil(r -> false, Duration.ofSeconds(1)); // anything beyond the expected would show now

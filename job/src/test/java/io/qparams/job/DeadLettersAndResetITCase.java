@@ -11,10 +11,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.qparams.job.testutil.EmbeddedKafka;
+import io.qparams.job.testutil.EmbeddedKafkaExtension;
 import io.qparams.job.testutil.JobUnderTest;
 import io.qparams.job.testutil.JsonBatches;
 import io.qparams.job.testutil.QParamsAssertions;
+import io.qparams.job.testutil.TopicReader;
 import io.qparams.observers.BatchMinMax;
 import io.qparams.observers.Observer;
 import io.qparams.observers.ObserverState;
@@ -31,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** Bad records reach the DLQ with their reasons while good ones keep flowing; resets restart observers. */
 class DeadLettersAndResetITCase {
     @RegisterExtension
-    static final EmbeddedKafka KAFKA = new EmbeddedKafka();
+    static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
 
     @RegisterExtension
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
@@ -80,8 +81,8 @@ class DeadLettersAndResetITCase {
             List<RecordMetadata> controlLanded = KAFKA.produce(List.of(
                     record(job.control, "layer.a", "{\"op\": \"explode\"".getBytes(StandardCharsets.UTF_8))));
 
-            try (EmbeddedKafka.TopicReader dlq = new EmbeddedKafka.TopicReader(KAFKA, job.dlq);
-                    EmbeddedKafka.TopicReader out = new EmbeddedKafka.TopicReader(KAFKA, job.output)) {
+            try (TopicReader dlq = new TopicReader(KAFKA, job.dlq);
+                    TopicReader out = new TopicReader(KAFKA, job.output)) {
                 List<ConsumerRecord<byte[], byte[]>> dead = dlq.readAtLeast(6, TIMEOUT);
                 List<ConsumerRecord<byte[], byte[]>> good = out.readAtLeast(4, TIMEOUT);
 
@@ -132,8 +133,8 @@ class DeadLettersAndResetITCase {
     @Test
     void resetOnTheControlTopicRestartsTheObserver() throws Exception {
         try (JobUnderTest job = new JobUnderTest(KAFKA, dir, null, 2).start();
-                EmbeddedKafka.TopicReader out = new EmbeddedKafka.TopicReader(KAFKA, job.output);
-                EmbeddedKafka.TopicReader dlq = new EmbeddedKafka.TopicReader(KAFKA, job.dlq)) {
+                TopicReader out = new TopicReader(KAFKA, job.output);
+                TopicReader dlq = new TopicReader(KAFKA, job.dlq)) {
             String tensor = "encoder.layer.0.output";
             float[][] stats = {{-1f, 1f}, {-2f, 0.5f}, {-0.25f, 3f}, {-4f, 4f}, {0.125f, 0.75f}};
             List<ProducerRecord<byte[], byte[]>> first = new ArrayList<>();

@@ -20,12 +20,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.qparams.job.testutil.EmbeddedKafka;
+import io.qparams.job.testutil.EmbeddedKafkaExtension;
 import io.qparams.job.testutil.FlinkRest;
 import io.qparams.job.testutil.JobUnderTest;
 import io.qparams.job.testutil.JsonBatches;
 import io.qparams.job.testutil.QParamsAssertions;
 import io.qparams.job.testutil.Replay;
+import io.qparams.job.testutil.TopicReader;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.runtime.minicluster.MiniCluster;
@@ -52,7 +53,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class FailureRecoveryITCase {
     @RegisterExtension
-    static final EmbeddedKafka KAFKA = new EmbeddedKafka();
+    static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
 
     @RegisterExtension
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
@@ -165,7 +166,7 @@ class FailureRecoveryITCase {
                 }
             }
 
-            try (EmbeddedKafka.TopicReader reader = new EmbeddedKafka.TopicReader(KAFKA, job.output)) {
+            try (TopicReader reader = new TopicReader(KAFKA, job.output)) {
                 List<ConsumerRecord<byte[], byte[]>> out = reader.readUntil(
                         r -> distinctOffsets(r) >= TENSORS * BATCHES, TIMEOUT);
                 reader.readUntil(r -> false, Duration.ofSeconds(2)); // late duplicates, if any

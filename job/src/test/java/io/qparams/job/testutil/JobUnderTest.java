@@ -26,24 +26,25 @@ public final class JobUnderTest implements AutoCloseable {
     private JobClient client;
 
     /** @param yaml the observer config, or null for the defaults */
-    public JobUnderTest(EmbeddedKafka kafka, Path dir, String yaml, int parallelism, String... extraArgs)
+    public JobUnderTest(EmbeddedKafkaExtension kafka, Path dir, String yaml, int parallelism, String... extraArgs)
             throws Exception {
-        this(kafka, dir, yaml, parallelism, EmbeddedKafka.randomTopic("activations"),
-                EmbeddedKafka.randomTopic("control"), EmbeddedKafka.randomTopic("group"), List.of(extraArgs));
+        this(kafka, dir, yaml, parallelism, EmbeddedKafkaExtension.randomTopic("activations"),
+                EmbeddedKafkaExtension.randomTopic("control"), EmbeddedKafkaExtension.randomTopic("group"),
+                List.of(extraArgs));
     }
 
     /** With the given input and control topics and group (a savepoint's sources remember them). */
-    public static JobUnderTest onTopics(EmbeddedKafka kafka, Path dir, String yaml, int parallelism, String input,
-            String control, String groupId, String... extraArgs) throws Exception {
+    public static JobUnderTest onTopics(EmbeddedKafkaExtension kafka, Path dir, String yaml, int parallelism,
+            String input, String control, String groupId, String... extraArgs) throws Exception {
         return new JobUnderTest(kafka, dir, yaml, parallelism, input, control, groupId, List.of(extraArgs));
     }
 
-    private JobUnderTest(EmbeddedKafka kafka, Path dir, String yaml, int parallelism, String input, String control,
-            String groupId, List<String> extraArgs) throws Exception {
+    private JobUnderTest(EmbeddedKafkaExtension kafka, Path dir, String yaml, int parallelism, String input,
+            String control, String groupId, List<String> extraArgs) throws Exception {
         this.input = input;
         this.control = control;
-        this.output = EmbeddedKafka.randomTopic("qparams");
-        this.dlq = EmbeddedKafka.randomTopic("dlq");
+        this.output = EmbeddedKafkaExtension.randomTopic("qparams");
+        this.dlq = EmbeddedKafkaExtension.randomTopic("dlq");
         List<String> args = new ArrayList<>(List.of("--bootstrap-servers", kafka.bootstrapServers(),
                 "--input-topic", input, "--output-topic", output, "--dlq-topic", dlq, "--control-topic", control,
                 "--group-id", groupId, "--parallelism", Integer.toString(parallelism),
