@@ -8,6 +8,10 @@ import java.util.Map;
 import java.util.Set;
 
 import io.qparams.connectors.Reasons;
+import io.qparams.connectors.kafka.Delivery;
+import io.qparams.connectors.kafka.KafkaSettings;
+import io.qparams.connectors.kafka.StartingOffsets;
+import io.qparams.connectors.kafka.Topics;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.util.ParameterTool;
 import org.apache.flink.util.TimeUtils;
@@ -16,24 +20,7 @@ import org.apache.flink.util.TimeUtils;
  * The job's options (CONTRACT section 6), parsed once from the command line. Any unknown flag or bad
  * value is an {@link IllegalArgumentException} with a one-line reason (the CLI's exit status 2).
  */
-public final class JobOptions {
-    public enum Delivery {
-        AT_LEAST_ONCE, EXACTLY_ONCE;
-
-        public String flagValue() {
-            return name().toLowerCase(Locale.ROOT).replace('_', '-');
-        }
-    }
-
-    /** {@code committed} falls back to the earliest offset where the group has committed none. */
-    public enum StartingOffsets {
-        COMMITTED, EARLIEST, LATEST;
-
-        public String flagValue() {
-            return name().toLowerCase(Locale.ROOT);
-        }
-    }
-
+public final class JobOptions implements KafkaSettings {
     /** Where keyed state lives: on the heap (fast, bounded by memory) or in RocksDB on local disk (large state). */
     public enum StateBackend {
         HASHMAP, ROCKSDB;
@@ -137,8 +124,8 @@ public final class JobOptions {
             args.addAll(List.of("--parallelism", parallelism.toString()));
         }
         args.addAll(List.of("--checkpoint-interval", checkpointInterval.toMillis() + "ms", "--delivery",
-                delivery.flagValue(), "--starting-offsets", startingOffsets.flagValue(), "--state-backend",
-                stateBackend.flagValue(), "--max-batch-bytes", Integer.toString(maxBatchBytes)));
+                flag(delivery), "--starting-offsets", flag(startingOffsets), "--state-backend",
+                flag(stateBackend), "--max-batch-bytes", Integer.toString(maxBatchBytes)));
         return args.toArray(new String[0]);
     }
 
@@ -233,6 +220,10 @@ public final class JobOptions {
         throw new IllegalArgumentException("--" + key + " '" + value + "': expected " + allowed);
     }
 
+    private static String flag(Enum<?> value) {
+        return value.name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
     private static boolean isNumber(String s) {
         try {
             Double.parseDouble(s);
@@ -242,6 +233,7 @@ public final class JobOptions {
         }
     }
 
+    @Override
     public String bootstrapServers() {
         return bootstrapServers;
     }
@@ -256,22 +248,27 @@ public final class JobOptions {
         return config;
     }
 
+    @Override
     public String inputTopic() {
         return inputTopic;
     }
 
+    @Override
     public String outputTopic() {
         return outputTopic;
     }
 
+    @Override
     public String dlqTopic() {
         return dlqTopic;
     }
 
+    @Override
     public String controlTopic() {
         return controlTopic;
     }
 
+    @Override
     public String groupId() {
         return groupId;
     }
@@ -281,14 +278,17 @@ public final class JobOptions {
         return parallelism;
     }
 
+    @Override
     public Duration checkpointInterval() {
         return checkpointInterval;
     }
 
+    @Override
     public Delivery delivery() {
         return delivery;
     }
 
+    @Override
     public StartingOffsets startingOffsets() {
         return startingOffsets;
     }
@@ -319,9 +319,9 @@ public final class JobOptions {
         shown.put("group-id", groupId);
         shown.put("parallelism", String.valueOf(parallelism));
         shown.put("checkpoint-interval", checkpointInterval.toString());
-        shown.put("delivery", delivery.flagValue());
-        shown.put("starting-offsets", startingOffsets.flagValue());
-        shown.put("state-backend", stateBackend.flagValue());
+        shown.put("delivery", flag(delivery));
+        shown.put("starting-offsets", flag(startingOffsets));
+        shown.put("state-backend", flag(stateBackend));
         shown.put("max-batch-bytes", Integer.toString(maxBatchBytes));
         return "JobOptions" + shown;
     }

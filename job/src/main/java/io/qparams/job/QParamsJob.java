@@ -3,13 +3,15 @@ package io.qparams.job;
 import java.time.Duration;
 import java.util.Objects;
 
+import io.qparams.connectors.kafka.DeadLetter;
+import io.qparams.connectors.kafka.KafkaEndpoints;
+import io.qparams.connectors.kafka.KafkaInput;
+import io.qparams.connectors.kafka.QParamsOutput;
+import io.qparams.connectors.kafka.Topics;
 import io.qparams.job.functions.DeadLetterTag;
 import io.qparams.job.functions.DecodeAndReduce;
 import io.qparams.job.functions.ObserveFunction;
 import io.qparams.job.functions.ParseControl;
-import io.qparams.job.records.DeadLetter;
-import io.qparams.job.records.KafkaInput;
-import io.qparams.job.records.QParamsOutput;
 import io.qparams.job.records.TensorEvent;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;

@@ -9,6 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.time.Duration;
 
+import io.qparams.connectors.kafka.Delivery;
+import io.qparams.connectors.kafka.StartingOffsets;
+import io.qparams.connectors.kafka.Topics;
 import org.junit.jupiter.api.Test;
 
 class JobOptionsTest {
@@ -25,8 +28,8 @@ class JobOptionsTest {
         assertEquals("qparams", o.groupId());
         assertNull(o.parallelism());
         assertEquals(Duration.ofSeconds(10), o.checkpointInterval());
-        assertEquals(JobOptions.Delivery.AT_LEAST_ONCE, o.delivery());
-        assertEquals(JobOptions.StartingOffsets.COMMITTED, o.startingOffsets());
+        assertEquals(Delivery.AT_LEAST_ONCE, o.delivery());
+        assertEquals(StartingOffsets.COMMITTED, o.startingOffsets());
         assertEquals(JobOptions.StateBackend.HASHMAP, o.stateBackend());
         assertEquals(15 << 20, o.maxBatchBytes());
     }
@@ -47,8 +50,8 @@ class JobOptionsTest {
         assertEquals("g1", o.groupId());
         assertEquals(3, o.parallelism());
         assertEquals(Duration.ofMillis(500), o.checkpointInterval());
-        assertEquals(JobOptions.Delivery.EXACTLY_ONCE, o.delivery());
-        assertEquals(JobOptions.StartingOffsets.LATEST, o.startingOffsets());
+        assertEquals(Delivery.EXACTLY_ONCE, o.delivery());
+        assertEquals(StartingOffsets.LATEST, o.startingOffsets());
         assertEquals(JobOptions.StateBackend.ROCKSDB, o.stateBackend());
         assertEquals(2 << 20, o.maxBatchBytes());
         assertEquals(o.toString(), JobOptions.parse(o.toArgs()).toString());
@@ -107,13 +110,6 @@ class JobOptionsTest {
         assertEquals("127.0.0.1:1234", o.bootstrapServers());
         assertTrue(o.bootstrapServersGiven());
         assertEquals("g", o.groupId());
-        assertEquals(JobOptions.Delivery.EXACTLY_ONCE, o.delivery());
-    }
-
-    @Test
-    void transactionTimeoutStaysWithinTheBrokersMaximum() {
-        assertEquals(Duration.ofMinutes(1), KafkaEndpoints.transactionTimeout(Duration.ofSeconds(1)));
-        assertEquals(Duration.ofMinutes(5), KafkaEndpoints.transactionTimeout(Duration.ofSeconds(30)));
-        assertEquals(Duration.ofMinutes(15), KafkaEndpoints.transactionTimeout(Duration.ofMinutes(10)));
+        assertEquals(Delivery.EXACTLY_ONCE, o.delivery());
     }
 }

@@ -3,9 +3,9 @@ package io.qparams.job.functions;
 import java.nio.charset.StandardCharsets;
 
 import io.qparams.connectors.batch.BatchDecoder;
+import io.qparams.connectors.kafka.DeadLetter;
+import io.qparams.connectors.kafka.KafkaInput;
 import io.qparams.job.ObserverConfigSource;
-import io.qparams.job.records.DeadLetter;
-import io.qparams.job.records.KafkaInput;
 import io.qparams.job.records.TensorEvent;
 import io.qparams.observers.BatchMinMax;
 import io.qparams.observers.InvalidBatchException;

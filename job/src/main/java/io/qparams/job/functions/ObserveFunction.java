@@ -2,12 +2,12 @@ package io.qparams.job.functions;
 
 import java.nio.charset.StandardCharsets;
 
+import io.qparams.connectors.batch.StatsJson;
+import io.qparams.connectors.kafka.DeadLetter;
+import io.qparams.connectors.kafka.QParamsOutput;
 import io.qparams.connectors.records.QParamsRecordEncoder;
 import io.qparams.connectors.records.RecordSource;
 import io.qparams.job.ObserverConfigSource;
-import io.qparams.job.records.DeadLetter;
-import io.qparams.job.records.QParamsOutput;
-import io.qparams.connectors.batch.StatsJson;
 import io.qparams.job.records.TensorEvent;
 import io.qparams.job.serializers.ObserverStateSerializer;
 import io.qparams.observers.BatchMinMax;

@@ -1,4 +1,4 @@
-package io.qparams.job.records;
+package io.qparams.connectors.kafka;
 
 /**
  * One Kafka record as the job needs it: key and value bytes, the {@code content-type} header and the

@@ -1,4 +1,4 @@
-package io.qparams.job.records;
+package io.qparams.connectors.kafka;
 
 /** One qparams record for the output topic: the tensor (the key) and the encoded JSON value. A Flink POJO. */
 public class QParamsOutput {

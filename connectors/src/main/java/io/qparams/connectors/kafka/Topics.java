@@ -1,4 +1,4 @@
-package io.qparams.job;
+package io.qparams.connectors.kafka;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -9,7 +9,6 @@ import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -33,13 +32,13 @@ public final class Topics {
     private Topics() {
     }
 
-    /** The topics these options name, with the partition count each gets when created. */
-    public static Map<String, Integer> of(JobOptions options) {
+    /** The topics these settings name, with the partition count each gets when created. */
+    public static Map<String, Integer> of(KafkaSettings settings) {
         Map<String, Integer> topics = new LinkedHashMap<>();
-        topics.put(options.inputTopic(), INPUT_PARTITIONS);
-        topics.put(options.outputTopic(), INPUT_PARTITIONS);
-        topics.put(options.dlqTopic(), OTHER_PARTITIONS);
-        topics.put(options.controlTopic(), OTHER_PARTITIONS);
+        topics.put(settings.inputTopic(), INPUT_PARTITIONS);
+        topics.put(settings.outputTopic(), INPUT_PARTITIONS);
+        topics.put(settings.dlqTopic(), OTHER_PARTITIONS);
+        topics.put(settings.controlTopic(), OTHER_PARTITIONS);
         return topics;
     }
 
