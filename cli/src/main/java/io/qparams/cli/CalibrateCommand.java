@@ -1,13 +1,11 @@
 package io.qparams.cli;
 
-import io.qparams.connectors.batch.BatchDecoder;
+import io.qparams.connectors.BatchPipeline;
 import io.qparams.connectors.config.ObserverConfigLoader;
-import io.qparams.connectors.records.QParamsRecordEncoder;
 import io.qparams.connectors.records.RecordSource;
 import io.qparams.observers.BatchMinMax;
 import io.qparams.observers.InvalidBatchException;
 import io.qparams.observers.InvalidObserverConfigException;
-import io.qparams.observers.Observer;
 import io.qparams.observers.ObserverConfig;
 import io.qparams.observers.ObserverState;
 import java.io.BufferedOutputStream;
@@ -114,7 +112,7 @@ final class CalibrateCommand {
     }
 
     private static int calibrate(ObserverConfig config, List<BatchFile> batches, PrintStream out, PrintStream err) {
-        BatchDecoder decoder = new BatchDecoder();
+        BatchPipeline pipeline = new BatchPipeline(config);
         Map<String, ObserverState> states = new HashMap<>();
         OutputStream records = new BufferedOutputStream(out, 1 << 16);
         int refused = 0;
@@ -123,7 +121,7 @@ final class CalibrateCommand {
             for (int index = 0; index < batches.size(); index++) {
                 BatchFile batch = batches.get(index);
                 try {
-                    byte[] record = apply(config, decoder, states, batch, index);
+                    byte[] record = apply(pipeline, states, batch, index);
                     if (record != null) {
                         records.write(record);
                         records.write('\n');
@@ -151,27 +149,25 @@ final class CalibrateCommand {
         return QParams.EXIT_OK;
     }
 
-    /** One batch through the observer of its tensor; null for an empty tensor (no record, as in torch). */
-    private static byte[] apply(ObserverConfig config, BatchDecoder decoder, Map<String, ObserverState> states,
-            BatchFile batch, int index) throws InvalidBatchException {
-        Observer observer = config.observerFor(batch.tensor);
-        if (observer == null) {
-            throw new InvalidBatchException("no observer rule matches tensor '" + batch.tensor + "'");
-        }
+    /**
+     * One batch file through the pipeline, as the job applies a record of one partition; null for an
+     * empty tensor (no record, as in torch).
+     */
+    private static byte[] apply(BatchPipeline pipeline, Map<String, ObserverState> states, BatchFile batch, int index)
+            throws InvalidBatchException {
+        int rule = pipeline.ruleFor(batch.tensor);
         byte[] value;
         try {
             value = Files.readAllBytes(batch.path);
         } catch (IOException e) {
             throw new InvalidBatchException("cannot read " + batch.display + ": " + e.getMessage());
         }
-        BatchMinMax minMax = decoder.decode(value, contentTypeOf(batch.path), observer.spec(), config.nonFinite());
+        BatchMinMax minMax = pipeline.decode(rule, value, contentTypeOf(batch.path));
         if (minMax == null) {
             return null;
         }
-        ObserverState state = states.computeIfAbsent(batch.tensor, t -> observer.initialState());
-        observer.update(state, minMax);
-        return QParamsRecordEncoder.encode(batch.tensor, observer.spec(), state, observer.calculateQParams(state),
-                RecordSource.file(batch.display, index));
+        ObserverState state = states.computeIfAbsent(batch.tensor, t -> pipeline.initialState(rule));
+        return pipeline.observe(batch.tensor, rule, state, minMax, RecordSource.file(batch.display, index));
     }
 
     /** The file extension stands in for the Kafka record's content-type header; otherwise the decoder sniffs. */
