@@ -2,12 +2,15 @@ package io.qparams.job;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 
 import io.qparams.connectors.kafka.DeadLetter;
 import io.qparams.connectors.kafka.KafkaEndpoints;
 import io.qparams.connectors.kafka.KafkaInput;
 import io.qparams.connectors.kafka.QParamsOutput;
 import io.qparams.connectors.kafka.Topics;
+import io.qparams.job.flags.FlagConverters;
+import io.qparams.job.flags.JobCommand;
 import io.qparams.job.functions.DeadLetterTag;
 import io.qparams.job.functions.DecodeAndReduce;
 import io.qparams.job.functions.ObserveFunction;
@@ -153,7 +156,8 @@ public final class QParamsJob {
         conf.set(CheckpointingOptions.CHECKPOINTING_CONSISTENCY_MODE, CheckpointingMode.EXACTLY_ONCE);
         conf.set(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
                 ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
-        conf.set(StateBackendOptions.STATE_BACKEND, options.stateBackend().flagValue());
+        // Flink's names for the backends are the flag's own spellings: hashmap, rocksdb.
+        conf.set(StateBackendOptions.STATE_BACKEND, FlagConverters.spelling(options.stateBackend()));
         if (options.stateBackend() == JobOptions.StateBackend.ROCKSDB) {
             conf.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
         }
@@ -181,8 +185,15 @@ public final class QParamsJob {
         return env.executeAsync(JOB_NAME);
     }
 
-    /** What {@code flink run qparams-job.jar [options]} calls. */
+    /**
+     * What {@code flink run qparams-job.jar [flags]} calls. A bad flag throws an
+     * IllegalArgumentException with a one-line reason (the Flink CLI reports it); {@code --help}
+     * prints the flags and submits nothing.
+     */
     public static void main(String[] args) throws Exception {
-        run(StreamExecutionEnvironment.getExecutionEnvironment(), JobOptions.parse(args));
+        Optional<JobOptions> options = JobCommand.parse(args, System.out);
+        if (options.isPresent()) {
+            run(StreamExecutionEnvironment.getExecutionEnvironment(), options.get());
+        }
     }
 }
