@@ -4,14 +4,22 @@ import io.qparams.connectors.Reasons;
 import io.qparams.embeddedkafka.EmbeddedKafka;
 import io.qparams.job.JobOptions;
 import io.qparams.job.QParamsJob;
+import io.qparams.job.flags.FlagConverters;
+import io.qparams.job.flags.HelpOption;
+import io.qparams.job.flags.JobFlags;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 
 /**
  * {@code qparams run}: the streaming job on Flink's embedded local executor. Without
@@ -19,90 +27,70 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * streams synthetic activations of a small model into the input topic; {@code --print} follows
  * the qparams topic on stdout (on by default with the embedded broker).
  */
-final class RunCommand {
-    private static final String USAGE = String.join("\n",
-            "usage: qparams run [job options] [--demo] [--print summary|json|none] [--max-records N]",
-            "",
-            "job options (the same flags `flink run qparams-job.jar` takes):",
-            "  --bootstrap-servers HOST:PORT   Kafka; without it an embedded broker starts on 127.0.0.1",
-            "  --config FILE                   observer rules (YAML); default: conf/observers.yaml with --demo,",
-            "                                  else MovingAverageMinMaxObserver with torch's defaults for every tensor",
-            "  --input-topic T                 activation batches            (default activations)",
-            "  --output-topic T                qparams records               (default qparams)",
-            "  --dlq-topic T                   dead letters                  (default activations.dlq)",
-            "  --control-topic T               {\"op\": \"reset\"} messages      (default qparams.control)",
-            "  --group-id G                    consumer group                (default qparams)",
-            "  --parallelism N                 default: the number of cores",
-            "  --checkpoint-interval DURATION  e.g. 10s, 500ms, 1min          (default 10s)",
-            "  --delivery at-least-once|exactly-once                         (default at-least-once)",
-            "  --starting-offsets committed|earliest|latest                  (default committed, else earliest)",
-            "  --state-backend hashmap|rocksdb                               (default hashmap)",
-            "  --max-batch-bytes SIZE          larger values go to the DLQ   (default 15mb)",
-            "",
-            "local options:",
-            "  --demo                a producer streams a small model's activations (a few dozen tensors)",
-            "  --demo-step-ms MS     pause between the demo's rounds of batches (default 500)",
-            "  --print MODE          follow the output topic on stdout: summary (default with the embedded broker",
-            "                        or --demo), json (the records as they are), none (default otherwise)",
-            "  --max-records N       stop after printing N records (default: run until Ctrl-C)");
-
-    private RunCommand() {
+@Command(name = "run", sortOptions = false, sortSynopsis = false,
+        header = "Run the streaming job on Flink's embedded local executor.",
+        description = {"Runs the streaming job on Flink's embedded local executor, with the flags flink run "
+                + "qparams-job.jar takes. Without --bootstrap-servers it first starts a Kafka broker in this JVM "
+                + "on 127.0.0.1 and creates the topics. Runs until Ctrl-C (or --max-records).", ""})
+final class RunCommand implements Callable<Integer> {
+    /** How {@code --print} shows the output topic on stdout. */
+    enum PrintMode {
+        /** One short line per record, per-channel vectors cut to their first entries. */
+        SUMMARY,
+        /** The records as the topic holds them. */
+        JSON,
+        NONE
     }
 
-    static int run(String[] args, PrintStream out, PrintStream err) throws UsageException {
-        boolean demo = false;
-        long demoStepMillis = 500;
-        String print = null;
-        long maxRecords = 0;
-        List<String> jobArgs = new ArrayList<>();
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--help":
-                case "-h":
-                    out.println(USAGE);
-                    return QParams.EXIT_OK;
-                case "--demo":
-                    demo = true;
-                    break;
-                case "--demo-step-ms":
-                    demoStepMillis = positiveLong(args, ++i, "--demo-step-ms");
-                    break;
-                case "--print":
-                    print = i + 1 < args.length ? args[++i] : "";
-                    if (!List.of("summary", "json", "none").contains(print)) {
-                        throw new UsageException("--print takes summary, json or none (got '" + print + "')");
-                    }
-                    break;
-                case "--max-records":
-                    maxRecords = positiveLong(args, ++i, "--max-records");
-                    break;
-                default:
-                    jobArgs.add(args[i]);
-            }
+    static final class PrintModeFlag extends FlagConverters.EnumFlag<PrintMode> {
+        PrintModeFlag() {
+            super(PrintMode.class);
         }
-        JobOptions options;
+    }
+
+    @ParentCommand
+    private QParams qparams;
+
+    @Mixin
+    private JobFlags jobFlags;
+
+    @Option(names = "--demo", description = "A producer streams a small ResNet-like model's activations (29 tensors, "
+            + "NPY) into the input topic (default: off).")
+    private boolean demo;
+
+    @Option(names = "--demo-step-ms", paramLabel = "MS", converter = FlagConverters.PositiveLong.class,
+            defaultValue = "500", description = "Pause between the demo's rounds of batches (default: ${DEFAULT-VALUE}).")
+    private long demoStepMillis;
+
+    @Option(names = "--print", paramLabel = "summary|json|none", converter = PrintModeFlag.class,
+            description = "Follow the output topic on stdout: a summary line per record, the records as JSON, or "
+                    + "nothing (default: summary with the embedded broker or --demo, else none).")
+    private PrintMode print;
+
+    @Option(names = "--max-records", paramLabel = "N", converter = FlagConverters.PositiveLong.class,
+            description = "Stop after printing N records (default: run until Ctrl-C).")
+    private long maxRecords;
+
+    @Mixin
+    private HelpOption help;
+
+    @Override
+    public Integer call() throws UsageException {
+        JobOptions options = jobFlags.options();
+        if (demo && options.config() == null) {
+            options = options.withConfig(demoConfig());
+        }
+        PrintMode mode = print != null ? print
+                : demo || !options.bootstrapServersGiven() ? PrintMode.SUMMARY : PrintMode.NONE;
         try {
-            options = JobOptions.parse(jobArgs.toArray(String[]::new));
-            if (demo && options.config() == null) {
-                jobArgs.addAll(List.of("--config", demoConfig().toString()));
-                options = JobOptions.parse(jobArgs.toArray(String[]::new));
-            }
             options.observerConfig(); // parse and validate the config before anything starts
-        } catch (IllegalArgumentException e) {
-            throw new UsageException(e.getMessage());
-        }
-        if (print == null) {
-            print = demo || !options.bootstrapServersGiven() ? "summary" : "none";
-        }
-        try {
-            return runJob(options, demo, demoStepMillis, print, maxRecords, out, err);
+            return runJob(options, mode, qparams.out(), qparams.err());
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
     }
 
-    private static int runJob(JobOptions options, boolean demo, long demoStepMillis, String print, long maxRecords,
-            PrintStream out, PrintStream err) {
+    private int runJob(JobOptions options, PrintMode mode, PrintStream out, PrintStream err) {
         LocalRun local = new LocalRun();
         Runtime.getRuntime().addShutdownHook(new Thread(local::stop, "qparams-shutdown"));
         try {
@@ -117,10 +105,10 @@ final class RunCommand {
                     + options.inputTopic() + " -> " + options.outputTopic() + " (dead letters: " + options.dlqTopic()
                     + ", control: " + options.controlTopic() + ")");
             CountDownLatch printerDone = new CountDownLatch(1);
-            if (!print.equals("none")) {
+            if (mode != PrintMode.NONE) {
                 boolean fromStart = local.broker != null; // a fresh embedded broker: show everything
                 local.printer = new QParamsPrinter(options.bootstrapServers(), options.outputTopic(),
-                        print.equals("json"), maxRecords, fromStart, out, printerDone::countDown);
+                        mode == PrintMode.JSON, maxRecords, fromStart, out, printerDone::countDown);
                 local.threads.add(start("qparams-printer", local.printer));
                 err.println("qparams: printing records of topic " + options.outputTopic()
                         + (maxRecords > 0 ? " (stopping after " + maxRecords + ")" : " (Ctrl-C to stop)"));
@@ -217,18 +205,6 @@ final class RunCommand {
             throw new UsageException("--demo without --config needs conf/observers.yaml (not found at " + config + ")");
         }
         return config;
-    }
-
-    private static long positiveLong(String[] args, int i, String option) throws UsageException {
-        try {
-            long value = Long.parseLong(i < args.length ? args[i] : "");
-            if (value > 0) {
-                return value;
-            }
-        } catch (NumberFormatException e) {
-            // fall through to the one-line reason
-        }
-        throw new UsageException(option + " takes a positive whole number");
     }
 
     /** The root cause names what went wrong (a broker that cannot be reached, say); the wrappers add nothing. */

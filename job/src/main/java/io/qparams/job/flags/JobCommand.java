@@ -10,7 +10,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.ParameterException;
 
 /** The job's command line, as {@code flink run qparams-job.jar [flags]} hands it to the job's main. */
-@Command(name = "flink run qparams-job.jar", separator = " ", sortOptions = false,
+@Command(name = "flink run qparams-job.jar", sortOptions = false, sortSynopsis = false,
         description = {"The qparams job on a Flink cluster: reads activation batches from Kafka, keeps a "
                 + "PyTorch-exact observer per tensor in keyed state, and writes one qparams record per batch. "
                 + "Its main reads --config and creates the missing topics on the machine that runs flink run, "

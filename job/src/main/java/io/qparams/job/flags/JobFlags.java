@@ -32,19 +32,19 @@ public final class JobFlags {
     private Path config;
 
     @Option(names = "--input-topic", paramLabel = "TOPIC", converter = FlagConverters.TopicName.class,
-            defaultValue = "activations", description = "Activation batches (default: ${DEFAULT-VALUE}).")
+            defaultValue = "activations", description = "The activation batches (default: ${DEFAULT-VALUE}).")
     private String inputTopic;
 
     @Option(names = "--output-topic", paramLabel = "TOPIC", converter = FlagConverters.TopicName.class,
-            defaultValue = "qparams", description = "Qparams records (default: ${DEFAULT-VALUE}).")
+            defaultValue = "qparams", description = "The qparams records (default: ${DEFAULT-VALUE}).")
     private String outputTopic;
 
     @Option(names = "--dlq-topic", paramLabel = "TOPIC", converter = FlagConverters.TopicName.class,
-            defaultValue = "activations.dlq", description = "Dead letters (default: ${DEFAULT-VALUE}).")
+            defaultValue = "activations.dlq", description = "The dead letters (default: ${DEFAULT-VALUE}).")
     private String dlqTopic;
 
     @Option(names = "--control-topic", paramLabel = "TOPIC", converter = FlagConverters.TopicName.class,
-            defaultValue = "qparams.control", description = "{\"op\": \"reset\"} messages (default: ${DEFAULT-VALUE}).")
+            defaultValue = "qparams.control", description = "The {\"op\": \"reset\"} messages (default: ${DEFAULT-VALUE}).")
     private String controlTopic;
 
     @Option(names = "--group-id", paramLabel = "GROUP", converter = FlagConverters.Text.class, defaultValue = "qparams",
