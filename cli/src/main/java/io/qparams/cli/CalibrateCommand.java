@@ -52,8 +52,8 @@ final class CalibrateCommand implements Callable<Integer> {
     private QParams qparams;
 
     @Option(names = "--config", paramLabel = "FILE", converter = FlagConverters.PathFlag.class,
-            description = "Observer rules, YAML (README, Config reference) (default: MovingAverageMinMaxObserver "
-                    + "with torch's defaults for every tensor, nonfinite: reject).")
+            description = "Observer rules, YAML, see the README's Config reference (default: "
+                    + "MovingAverageMinMaxObserver with torch's defaults for every tensor, nonfinite: reject).")
     private Path config;
 
     @Option(names = "--tensor", paramLabel = "NAME FILE...", hideParamSyntax = true,
@@ -152,8 +152,8 @@ final class CalibrateCommand implements Callable<Integer> {
                 } catch (InvalidBatchException e) {
                     refused++;
                     records.flush();
-                    err.println("qparams calibrate: " + batch.display() + " (tensor " + batch.tensor() + ", index " + index
-                            + "): " + e.getMessage());
+                    err.println("qparams calibrate: " + batch.display() + " (tensor " + batch.tensor() + ", index "
+                            + index + "): " + e.getMessage());
                 }
                 if (System.nanoTime() - lastProgress > PROGRESS_INTERVAL_NANOS) {
                     lastProgress = System.nanoTime();

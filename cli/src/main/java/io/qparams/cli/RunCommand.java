@@ -59,7 +59,8 @@ final class RunCommand implements Callable<Integer> {
     private boolean demo;
 
     @Option(names = "--demo-step-ms", paramLabel = "MS", converter = FlagConverters.PositiveLong.class,
-            defaultValue = "500", description = "Pause between the demo's rounds of batches (default: ${DEFAULT-VALUE}).")
+            defaultValue = "500",
+            description = "Pause between the demo's rounds of batches (default: ${DEFAULT-VALUE}).")
     private long demoStepMillis;
 
     @Option(names = "--print", paramLabel = "summary|json|none", converter = PrintModeFlag.class,

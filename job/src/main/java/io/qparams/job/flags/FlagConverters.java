@@ -24,7 +24,7 @@ public final class FlagConverters {
     private FlagConverters() {
     }
 
-    /** An enum constant as a flag spells it: lowercase, '-' for '_' ({@code AT_LEAST_ONCE} is {@code at-least-once}). */
+    /** An enum constant as a flag spells it: lowercase, '-' for '_' ({@code AT_LEAST_ONCE}: {@code at-least-once}). */
     public static String spelling(Enum<?> value) {
         return value.name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
@@ -99,7 +99,7 @@ public final class FlagConverters {
         throw new TypeConversionException("'" + text + "': expected a positive integer");
     }
 
-    /** A checkpoint interval in Flink's duration syntax (500ms, 10s, 1min; a bare number is milliseconds), at least 10ms. */
+    /** A checkpoint interval in Flink's duration syntax (500ms, 10s, 1min; bare numbers are ms), at least 10ms. */
     public static final class CheckpointInterval implements ITypeConverter<Duration> {
         @Override
         public Duration convert(String value) {
@@ -117,7 +117,7 @@ public final class FlagConverters {
         }
     }
 
-    /** A size in bytes in Flink's MemorySize syntax (1048576, 512kb, 15mb), from 1kb to just below 2gb (an array's limit). */
+    /** A size in bytes in Flink's MemorySize syntax (1048576, 512kb, 15mb), from 1kb to just below 2gb (an array). */
     public static final class ByteSize implements ITypeConverter<Integer> {
         @Override
         public Integer convert(String value) {

@@ -26,9 +26,9 @@ public final class JobFlags {
     private String bootstrapServers;
 
     @Option(names = "--config", paramLabel = "FILE", converter = FlagConverters.PathFlag.class,
-            description = "Observer rules, YAML (README, Config reference) (default: MovingAverageMinMaxObserver "
-                    + "with torch's defaults for every tensor, nonfinite: reject; qparams run --demo: "
-                    + "conf/observers.yaml).")
+            description = "Observer rules, YAML, see the README's Config reference (default: "
+                    + "MovingAverageMinMaxObserver with torch's defaults for every tensor, nonfinite: reject; "
+                    + "qparams run --demo: conf/observers.yaml).")
     private Path config;
 
     @Option(names = "--input-topic", paramLabel = "TOPIC", converter = FlagConverters.TopicName.class,
@@ -44,7 +44,8 @@ public final class JobFlags {
     private String dlqTopic;
 
     @Option(names = "--control-topic", paramLabel = "TOPIC", converter = FlagConverters.TopicName.class,
-            defaultValue = "qparams.control", description = "The {\"op\": \"reset\"} messages (default: ${DEFAULT-VALUE}).")
+            defaultValue = "qparams.control",
+            description = "The {\"op\": \"reset\"} messages (default: ${DEFAULT-VALUE}).")
     private String controlTopic;
 
     @Option(names = "--group-id", paramLabel = "GROUP", converter = FlagConverters.Text.class, defaultValue = "qparams",
@@ -52,18 +53,20 @@ public final class JobFlags {
     private String groupId;
 
     @Option(names = "--parallelism", paramLabel = "N", converter = FlagConverters.PositiveInt.class,
-            description = "Job parallelism (default: the environment's: the number of cores in qparams run, "
+            description = "Job parallelism (default: the environment's, i.e. the number of cores in qparams run, "
                     + "flink run's -p on a cluster).")
     private Integer parallelism;
 
     @Option(names = "--checkpoint-interval", paramLabel = "DURATION",
             converter = FlagConverters.CheckpointInterval.class, defaultValue = "10s",
-            description = "Checkpoint every DURATION, e.g. 500ms, 10s, 1min; at least 10ms (default: ${DEFAULT-VALUE}).")
+            description = "Checkpoint every DURATION, e.g. 500ms, 10s, 1min; at least 10ms "
+                    + "(default: ${DEFAULT-VALUE}).")
     private Duration checkpointInterval;
 
-    @Option(names = "--delivery", paramLabel = "at-least-once|exactly-once", converter = FlagConverters.DeliveryFlag.class,
-            defaultValue = "at-least-once", description = "What readers see after a failure: records again, or none "
-                    + "twice (Kafka transactions, visible at checkpoints) (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--delivery", paramLabel = "at-least-once|exactly-once",
+            converter = FlagConverters.DeliveryFlag.class, defaultValue = "at-least-once",
+            description = "What readers see after a failure: records again, or none twice (Kafka transactions, "
+                    + "visible at checkpoints) (default: ${DEFAULT-VALUE}).")
     private Delivery delivery;
 
     @Option(names = "--starting-offsets", paramLabel = "committed|earliest|latest",
@@ -72,9 +75,10 @@ public final class JobFlags {
                     + "batch produced before the job is lost (default: ${DEFAULT-VALUE}).")
     private StartingOffsets startingOffsets;
 
-    @Option(names = "--state-backend", paramLabel = "hashmap|rocksdb", converter = FlagConverters.StateBackendFlag.class,
-            defaultValue = "hashmap", description = "Where observer state lives: on the heap, or in RocksDB on local "
-                    + "disk for very many tensors (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--state-backend", paramLabel = "hashmap|rocksdb",
+            converter = FlagConverters.StateBackendFlag.class, defaultValue = "hashmap",
+            description = "Where observer state lives: on the heap, or in RocksDB on local disk for very many "
+                    + "tensors (default: ${DEFAULT-VALUE}).")
     private JobOptions.StateBackend stateBackend;
 
     @Option(names = "--max-batch-bytes", paramLabel = "SIZE", converter = FlagConverters.ByteSize.class,
