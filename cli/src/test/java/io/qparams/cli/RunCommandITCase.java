@@ -43,10 +43,10 @@ class RunCommandITCase {
             assertTrue(record.isOk(), line);
             sawPerChannel |= record.perChannel();
             // Per tensor, records arrive in order: batches counts 1, 2, 3, ...
-            long previous = lastBatches.getOrDefault(record.tensor, 0L);
-            assertEquals(previous + 1, record.batches, "batches of " + record.tensor);
-            lastBatches.put(record.tensor, record.batches);
-            assertEquals("activations", record.source.topic());
+            long previous = lastBatches.getOrDefault(record.tensor(), 0L);
+            assertEquals(previous + 1, record.batches(), "batches of " + record.tensor());
+            lastBatches.put(record.tensor(), record.batches());
+            assertEquals("activations", record.source().topic());
         }
         assertTrue(sawPerChannel, "the demo's conv outputs use the per-channel rule of conf/observers.yaml");
         assertTrue(lastBatches.size() > 10, "records of many tensors: " + lastBatches.keySet());

@@ -1,6 +1,7 @@
 package io.qparams.job;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -114,7 +115,7 @@ public final class QParamsJob {
     public static void prepare(StreamExecutionEnvironment env, JobOptions options) {
         QParamsJob job = fromOptions(options);
         configure(env, options);
-        java.util.List<String> created = Topics.createMissing(options.bootstrapServers(), Topics.of(options),
+        List<String> created = Topics.createMissing(options.bootstrapServers(), Topics.of(options),
                 options.dlqTopic());
         if (!created.isEmpty()) {
             LOG.info("created missing topics {}", created);

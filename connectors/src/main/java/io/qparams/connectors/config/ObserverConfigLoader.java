@@ -76,11 +76,10 @@ public final class ObserverConfigLoader {
         if (document == null) {
             throw new InvalidObserverConfigException(sourceName + ": the config is empty (expected 'observers')");
         }
-        if (!(document instanceof Map)) {
+        if (!(document instanceof Map<?, ?> top)) {
             throw new InvalidObserverConfigException(sourceName
                     + ": the config must be a mapping with 'observers' (and optionally 'nonfinite')");
         }
-        Map<?, ?> top = (Map<?, ?>) document;
         checkKeys(top, TOP_KEYS, sourceName);
         NonFinitePolicy nonFinite = NonFinitePolicy.REJECT;
         if (top.containsKey("nonfinite")) {
@@ -89,11 +88,10 @@ public final class ObserverConfigLoader {
         if (!top.containsKey("observers")) {
             throw new InvalidObserverConfigException(sourceName + ": missing key 'observers' (the list of rules)");
         }
-        if (!(top.get("observers") instanceof List)) {
+        if (!(top.get("observers") instanceof List<?> items)) {
             throw new InvalidObserverConfigException(sourceName + ": 'observers' must be a list of rules, got "
                     + describe(top.get("observers")));
         }
-        List<?> items = (List<?>) top.get("observers");
         if (items.isEmpty()) {
             throw new InvalidObserverConfigException(sourceName + ": 'observers' is empty: at least one rule is needed");
         }
@@ -125,18 +123,17 @@ public final class ObserverConfigLoader {
     }
 
     private static ObserverConfig.Rule rule(Object item, String where) {
-        if (!(item instanceof Map)) {
+        if (!(item instanceof Map<?, ?> rule)) {
             throw new InvalidObserverConfigException(where + ": a rule must be a mapping with 'match' and 'observer', got "
                     + describe(item));
         }
-        Map<?, ?> rule = (Map<?, ?>) item;
         Object match = rule.get("match");
         String at = match instanceof String ? where + " (match \"" + match + "\")" : where;
         checkKeys(rule, RULE_KEYS, at);
         if (!rule.containsKey("match")) {
             throw new InvalidObserverConfigException(at + ": missing key 'match' (a glob of tensor names)");
         }
-        if (!(match instanceof String) || ((String) match).isEmpty()) {
+        if (!(match instanceof String glob) || glob.isEmpty()) {
             throw new InvalidObserverConfigException(at + ": 'match' must be a non-empty string glob, got "
                     + describe(match));
         }
@@ -161,12 +158,11 @@ public final class ObserverConfigLoader {
                 b.qscheme(QScheme.parse(string(rule.get("qscheme"), "qscheme")));
             }
             if (rule.containsKey("reduce_range")) {
-                Object reduceRange = rule.get("reduce_range");
-                if (!(reduceRange instanceof Boolean)) {
+                if (!(rule.get("reduce_range") instanceof Boolean reduceRange)) {
                     throw new InvalidObserverConfigException("'reduce_range' must be true or false, got "
-                            + describe(reduceRange));
+                            + describe(rule.get("reduce_range")));
                 }
-                b.reduceRange((Boolean) reduceRange);
+                b.reduceRange(reduceRange);
             }
             b.quantMin(optionalInt(rule.get("quant_min"), "quant_min"));
             b.quantMax(optionalInt(rule.get("quant_max"), "quant_max"));
@@ -185,7 +181,7 @@ public final class ObserverConfigLoader {
             }
             return b.build();
         });
-        return new ObserverConfig.Rule((String) match, spec);
+        return new ObserverConfig.Rule(glob, spec);
     }
 
     private static void checkKeys(Map<?, ?> map, List<String> known, String where) {
@@ -198,10 +194,10 @@ public final class ObserverConfigLoader {
     }
 
     private static String string(Object value, String key) {
-        if (!(value instanceof String)) {
+        if (!(value instanceof String text)) {
             throw new InvalidObserverConfigException("'" + key + "' must be a string, got " + describe(value));
         }
-        return (String) value;
+        return text;
     }
 
     /** A YAML integer in int32 range, or null (torch's None). */
@@ -221,10 +217,10 @@ public final class ObserverConfigLoader {
 
     /** A YAML number (ints allowed), as a Python float. */
     private static double number(Object value, String key) {
-        if (!(value instanceof Number)) {
+        if (!(value instanceof Number number)) {
             throw new InvalidObserverConfigException("'" + key + "' must be a number, got " + describe(value));
         }
-        return ((Number) value).doubleValue();
+        return number.doubleValue();
     }
 
     private static String describe(Object value) {

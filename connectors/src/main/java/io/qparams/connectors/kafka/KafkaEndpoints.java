@@ -60,14 +60,11 @@ public final class KafkaEndpoints {
 
     @SuppressWarnings("deprecation") // the connector's committedOffsets() takes only the deprecated enum
     static OffsetsInitializer startingOffsets(StartingOffsets startingOffsets) {
-        switch (startingOffsets) {
-            case EARLIEST:
-                return OffsetsInitializer.earliest();
-            case LATEST:
-                return OffsetsInitializer.latest();
-            default:
-                return OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
-        }
+        return switch (startingOffsets) {
+            case EARLIEST -> OffsetsInitializer.earliest();
+            case LATEST -> OffsetsInitializer.latest();
+            case COMMITTED -> OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
+        };
     }
 
     private static <T> KafkaSink<T> sink(KafkaSettings settings, KafkaRecordSerializationSchema<T> schema, String role) {

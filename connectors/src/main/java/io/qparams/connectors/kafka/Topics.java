@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
@@ -12,6 +13,7 @@ import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,14 +62,14 @@ public final class Topics {
             List<NewTopic> missing = new ArrayList<>();
             topics.forEach((name, partitions) -> {
                 if (!existing.contains(name)) {
-                    NewTopic topic = new NewTopic(name, java.util.Optional.of(partitions), java.util.Optional.empty());
+                    NewTopic topic = new NewTopic(name, Optional.of(partitions), Optional.empty());
                     if (name.equals(dlqTopic)) {
                         topic.configs(Map.of("max.message.bytes", Integer.toString(DLQ_MAX_MESSAGE_BYTES)));
                     }
                     missing.add(topic);
                 }
             });
-            for (Map.Entry<String, org.apache.kafka.common.KafkaFuture<Void>> result
+            for (Map.Entry<String, KafkaFuture<Void>> result
                     : admin.createTopics(missing).values().entrySet()) {
                 try {
                     result.getValue().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);

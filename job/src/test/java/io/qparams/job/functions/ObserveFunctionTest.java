@@ -80,14 +80,11 @@ class ObserveFunctionTest {
 
     /** The backend {@code --state-backend} names (the job sets it through StateBackendOptions). */
     static StateBackend stateBackend(String name) {
-        switch (name) {
-            case "hashmap":
-                return new HashMapStateBackend();
-            case "rocksdb":
-                return new EmbeddedRocksDBStateBackend();
-            default:
-                throw new IllegalArgumentException(name);
-        }
+        return switch (name) {
+            case "hashmap" -> new HashMapStateBackend();
+            case "rocksdb" -> new EmbeddedRocksDBStateBackend();
+            default -> throw new IllegalArgumentException(name);
+        };
     }
 
     private TensorEvent batch(String tensor, BatchMinMax batch) {
