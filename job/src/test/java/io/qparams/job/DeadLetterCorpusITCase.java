@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.qparams.connectors.batch.NpyWriter;
@@ -30,6 +31,7 @@ import io.qparams.job.testutil.QParamsAssertions;
 import io.qparams.job.testutil.Replay;
 import io.qparams.job.testutil.TopicReader;
 import io.qparams.observers.InvalidBatchException;
+import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.MetricOptions;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
@@ -222,8 +224,11 @@ class DeadLetterCorpusITCase {
             for (Map.Entry<JobUnderTest, List<Case>> run : runs.entrySet()) {
                 check(run.getKey(), run.getValue(), sent.get(run.getKey()));
             }
+            // Every output is in: any restart a bad record caused happened before now. The JobClient's status
+            // is the JobMaster's own; numRestarts and the exception history come through REST.
             for (JobUnderTest job : runs.keySet()) {
-                assertEquals("RUNNING", rest.state(job.jobId()), job.options.config() + ": job state");
+                assertEquals(JobStatus.RUNNING, job.client().getJobStatus().get(10, TimeUnit.SECONDS),
+                        job.options.config() + ": job state");
                 assertEquals(0, rest.numRestarts(job.jobId()), job.options.config() + ": numRestarts");
                 assertEquals(0, rest.exceptionCount(job.jobId()), job.options.config() + ": job exceptions");
             }

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.qparams.job.testutil.EmbeddedKafkaExtension;
@@ -19,7 +20,9 @@ import io.qparams.job.testutil.TopicReader;
 import io.qparams.observers.BatchMinMax;
 import io.qparams.observers.Observer;
 import io.qparams.observers.ObserverState;
+import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -131,7 +134,7 @@ class DeadLettersAndResetITCase {
     }
 
     @Test
-    void resetOnTheControlTopicRestartsTheObserver() throws Exception {
+    void resetOnTheControlTopicRestartsTheObserver(@InjectMiniCluster MiniCluster cluster) throws Exception {
         try (JobUnderTest job = new JobUnderTest(KAFKA, dir, null, 2).start();
                 TopicReader out = new TopicReader(KAFKA, job.output);
                 TopicReader dlq = new TopicReader(KAFKA, job.dlq)) {
@@ -148,7 +151,10 @@ class DeadLettersAndResetITCase {
             KAFKA.produce(List.of(record(job.control, tensor, "{\"op\": \"reset\"}".getBytes(StandardCharsets.UTF_8)),
                     record(job.control, "marker", "not json".getBytes(StandardCharsets.UTF_8))));
             dlq.readAtLeast(1, TIMEOUT);
-            Thread.sleep(500); // the reset travels to the observer over its own channel
+            // The reset travels to the observer over its own channel, unordered with the input's. A checkpoint
+            // triggered now has its barrier behind the reset on that channel and completes only when the
+            // observer took the barrier, so when it completes the observer has applied the reset.
+            cluster.triggerCheckpoint(job.jobId()).get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
 
             KAFKA.produce(List.of(record(job.input, tensor, JsonBatches.stats(stats[3][0], stats[3][1])),
                     record(job.input, tensor, JsonBatches.stats(stats[4][0], stats[4][1]))));

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import io.qparams.job.JobOptions;
 import io.qparams.job.QParamsJob;
@@ -112,10 +113,10 @@ public final class JobUnderTest implements AutoCloseable {
     }
 
     @Override
-    public void close() throws ExecutionException {
+    public void close() throws ExecutionException, TimeoutException {
         if (client != null) {
             try {
-                client.cancel().get();
+                client.cancel().get(60, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
