@@ -1,13 +1,13 @@
 package io.qparams.cli;
 
-import io.qparams.connectors.batch.BatchDecoder;
+import io.qparams.connectors.BatchPipeline;
 import io.qparams.connectors.config.ObserverConfigLoader;
-import io.qparams.connectors.records.QParamsRecordEncoder;
 import io.qparams.connectors.records.RecordSource;
+import io.qparams.job.flags.FlagConverters;
+import io.qparams.job.flags.HelpOption;
 import io.qparams.observers.BatchMinMax;
 import io.qparams.observers.InvalidBatchException;
 import io.qparams.observers.InvalidObserverConfigException;
-import io.qparams.observers.Observer;
 import io.qparams.observers.ObserverConfig;
 import io.qparams.observers.ObserverState;
 import java.io.BufferedOutputStream;
@@ -21,66 +21,87 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Stack;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.IParameterConsumer;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParentCommand;
 
 /**
  * {@code qparams calibrate}: the job's observers, offline, over batch files applied in the order
  * given, like the records of one partition. One qparams record per non-empty batch on stdout; a
  * refused batch prints its reason on stderr and the rest goes on.
  */
-final class CalibrateCommand {
-    private static final String USAGE = String.join("\n",
-            "usage: qparams calibrate [--config FILE] (--tensor NAME BATCH_FILE... [--tensor NAME BATCH_FILE...] | --manifest FILE)",
-            "",
-            "  --config FILE     observer rules (YAML, see README 'Config reference'); default: every tensor",
-            "                    gets MovingAverageMinMaxObserver with torch's defaults, nonfinite: reject",
-            "  --tensor NAME F.. apply the batch files F.. (NPY or JSON) to tensor NAME, in the order given;",
-            "                    repeat --tensor for more tensors (applied group after group)",
-            "  --manifest FILE   JSON lines {\"tensor\": \"...\", \"file\": \"path\"}, paths relative to the manifest,",
-            "                    applied in order, tensors interleaved",
-            "",
-            "Prints one qparams record (JSON line) per non-empty batch on stdout, with",
-            "source = {\"file\": path, \"index\": i}, i the batch's 0-based position in the input.",
-            "Exit status: 0 all batches applied; 1 some batches refused (reasons on stderr);",
-            "2 bad command line, config, manifest or missing file.");
-
+@Command(name = "calibrate", sortOptions = false, sortSynopsis = false,
+        header = "Apply the same observers offline to NPY or JSON batch files.",
+        description = {"Applies the job's observers offline to NPY or JSON batch files, in the order given, as the "
+                + "job applies the records of one partition. Prints one qparams record (a JSON line) per non-empty "
+                + "batch on stdout, with source = {\"file\": path, \"index\": i}, i the batch's 0-based position in "
+                + "the input; a refused batch prints its reason on stderr and the rest goes on.", ""},
+        footer = {"", "Exit status: 0 every batch applied; 1 some batches refused (reasons on stderr); 2 a bad command "
+                + "line, config, manifest or a missing file (one line on stderr)."})
+final class CalibrateCommand implements Callable<Integer> {
     private static final long PROGRESS_INTERVAL_NANOS = 5_000_000_000L;
 
-    private CalibrateCommand() {
+    @ParentCommand
+    private QParams qparams;
+
+    @Option(names = "--config", paramLabel = "FILE", converter = FlagConverters.PathFlag.class,
+            description = "Observer rules, YAML, see the README's Config reference (default: "
+                    + "MovingAverageMinMaxObserver with torch's defaults for every tensor, nonfinite: reject).")
+    private Path config;
+
+    @Option(names = "--tensor", paramLabel = "NAME FILE...", hideParamSyntax = true,
+            parameterConsumer = TensorFiles.class, description = "Apply the batch files (NPY or JSON) to tensor NAME, "
+                    + "in the order given; repeat --tensor for more tensors, applied one after the other "
+                    + "(default: none; give --tensor or --manifest).")
+    private List<BatchFile> tensorFiles = new ArrayList<>();
+
+    @Option(names = "--manifest", paramLabel = "FILE", converter = FlagConverters.PathFlag.class,
+            description = "JSON lines {\"tensor\": \"...\", \"file\": \"path\"}, paths relative to the manifest, "
+                    + "applied in order, tensors interleaved (default: none; not with --tensor).")
+    private Path manifest;
+
+    @Mixin
+    private HelpOption help;
+
+    /** A batch file and the tensor it belongs to; display is the path as the user wrote it. */
+    record BatchFile(String tensor, Path path, String display) {
     }
 
-    static int run(String[] args, PrintStream out, PrintStream err) throws UsageException {
-        Path config = null;
-        Path manifest = null;
-        List<BatchFile> batches = new ArrayList<>();
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--help":
-                case "-h":
-                    out.println(USAGE);
-                    return Qparams.EXIT_OK;
-                case "--config":
-                    config = Path.of(value(args, ++i, "--config"));
-                    break;
-                case "--manifest":
-                    manifest = Path.of(value(args, ++i, "--manifest"));
-                    break;
-                case "--tensor": {
-                    String tensor = value(args, ++i, "--tensor");
-                    int files = 0;
-                    while (i + 1 < args.length && !args[i + 1].startsWith("--")) {
-                        String file = args[++i];
-                        batches.add(new BatchFile(tensor, Path.of(file), file));
-                        files++;
-                    }
-                    if (files == 0) {
-                        throw new UsageException("--tensor " + tensor + " needs at least one batch file");
-                    }
-                    break;
-                }
-                default:
-                    throw new UsageException("unknown option '" + args[i] + "' (see qparams calibrate --help)");
+    /**
+     * {@code --tensor NAME FILE...}: the name, then every argument up to the next option (one that
+     * starts with {@code --}; a file may start with a single dash).
+     */
+    static final class TensorFiles implements IParameterConsumer {
+        @Override
+        public void consumeParameters(Stack<String> args, ArgSpec option, CommandSpec command) {
+            if (args.isEmpty() || args.peek().startsWith("--")) {
+                throw new ParameterException(command.commandLine(), "--tensor needs a value");
+            }
+            String tensor = args.pop();
+            List<BatchFile> batches = option.getValue();
+            int files = 0;
+            while (!args.isEmpty() && !args.peek().startsWith("--")) {
+                String file = args.pop();
+                batches.add(new BatchFile(tensor, Path.of(file), file));
+                files++;
+            }
+            if (files == 0) {
+                throw new ParameterException(command.commandLine(), "--tensor " + tensor
+                        + " needs at least one batch file");
             }
         }
+    }
+
+    @Override
+    public Integer call() throws UsageException {
+        List<BatchFile> batches = tensorFiles;
         if (manifest != null && !batches.isEmpty()) {
             throw new UsageException("give either --tensor or --manifest, not both");
         }
@@ -91,12 +112,12 @@ final class CalibrateCommand {
             throw new UsageException("nothing to calibrate: give --tensor NAME BATCH_FILE... or --manifest FILE");
         }
         for (BatchFile batch : batches) {
-            if (!Files.isRegularFile(batch.path)) {
-                throw new UsageException("batch file not found: " + batch.display);
+            if (!Files.isRegularFile(batch.path())) {
+                throw new UsageException("batch file not found: " + batch.display());
             }
         }
         ObserverConfig observers = loadConfig(config);
-        return calibrate(observers, batches, out, err);
+        return calibrate(observers, batches, qparams.out(), qparams.err());
     }
 
     private static ObserverConfig loadConfig(Path config) throws UsageException {
@@ -114,7 +135,7 @@ final class CalibrateCommand {
     }
 
     private static int calibrate(ObserverConfig config, List<BatchFile> batches, PrintStream out, PrintStream err) {
-        BatchDecoder decoder = new BatchDecoder();
+        BatchPipeline pipeline = new BatchPipeline(config);
         Map<String, ObserverState> states = new HashMap<>();
         OutputStream records = new BufferedOutputStream(out, 1 << 16);
         int refused = 0;
@@ -123,7 +144,7 @@ final class CalibrateCommand {
             for (int index = 0; index < batches.size(); index++) {
                 BatchFile batch = batches.get(index);
                 try {
-                    byte[] record = apply(config, decoder, states, batch, index);
+                    byte[] record = apply(pipeline, states, batch, index);
                     if (record != null) {
                         records.write(record);
                         records.write('\n');
@@ -131,8 +152,8 @@ final class CalibrateCommand {
                 } catch (InvalidBatchException e) {
                     refused++;
                     records.flush();
-                    err.println("qparams calibrate: " + batch.display + " (tensor " + batch.tensor + ", index " + index
-                            + "): " + e.getMessage());
+                    err.println("qparams calibrate: " + batch.display() + " (tensor " + batch.tensor() + ", index "
+                            + index + "): " + e.getMessage());
                 }
                 if (System.nanoTime() - lastProgress > PROGRESS_INTERVAL_NANOS) {
                     lastProgress = System.nanoTime();
@@ -142,36 +163,34 @@ final class CalibrateCommand {
             records.flush();
         } catch (IOException e) {
             err.println("qparams calibrate: cannot write records: " + e.getMessage());
-            return Qparams.EXIT_FAILED;
+            return QParams.EXIT_FAILED;
         }
         if (refused > 0) {
             err.printf(Locale.ROOT, "qparams calibrate: %d of %d batches refused%n", refused, batches.size());
-            return Qparams.EXIT_FAILED;
+            return QParams.EXIT_FAILED;
         }
-        return Qparams.EXIT_OK;
+        return QParams.EXIT_OK;
     }
 
-    /** One batch through the observer of its tensor; null for an empty tensor (no record, as in torch). */
-    private static byte[] apply(ObserverConfig config, BatchDecoder decoder, Map<String, ObserverState> states,
-            BatchFile batch, int index) throws InvalidBatchException {
-        Observer observer = config.observerFor(batch.tensor);
-        if (observer == null) {
-            throw new InvalidBatchException("no observer rule matches tensor '" + batch.tensor + "'");
-        }
+    /**
+     * One batch file through the pipeline, as the job applies a record of one partition; null for an
+     * empty tensor (no record, as in torch).
+     */
+    private static byte[] apply(BatchPipeline pipeline, Map<String, ObserverState> states, BatchFile batch, int index)
+            throws InvalidBatchException {
+        int rule = pipeline.ruleFor(batch.tensor());
         byte[] value;
         try {
-            value = Files.readAllBytes(batch.path);
+            value = Files.readAllBytes(batch.path());
         } catch (IOException e) {
-            throw new InvalidBatchException("cannot read " + batch.display + ": " + e.getMessage());
+            throw new InvalidBatchException("cannot read " + batch.display() + ": " + e.getMessage());
         }
-        BatchMinMax minMax = decoder.decode(value, contentTypeOf(batch.path), observer.spec(), config.nonFinite());
+        BatchMinMax minMax = pipeline.decode(rule, value, contentTypeOf(batch.path()));
         if (minMax == null) {
             return null;
         }
-        ObserverState state = states.computeIfAbsent(batch.tensor, t -> observer.initialState());
-        observer.update(state, minMax);
-        return QParamsRecordEncoder.encode(batch.tensor, observer.spec(), state, observer.calculateQParams(state),
-                RecordSource.file(batch.display, index));
+        ObserverState state = states.computeIfAbsent(batch.tensor(), t -> pipeline.initialState(rule));
+        return pipeline.observe(batch.tensor(), rule, state, minMax, RecordSource.file(batch.display(), index));
     }
 
     /** The file extension stands in for the Kafka record's content-type header; otherwise the decoder sniffs. */
@@ -184,25 +203,5 @@ final class CalibrateCommand {
             return "application/json";
         }
         return null;
-    }
-
-    private static String value(String[] args, int i, String option) throws UsageException {
-        if (i >= args.length || args[i].startsWith("--")) {
-            throw new UsageException(option + " needs a value");
-        }
-        return args[i];
-    }
-
-    /** A batch file and the tensor it belongs to; display is the path as the user wrote it. */
-    static final class BatchFile {
-        final String tensor;
-        final Path path;
-        final String display;
-
-        BatchFile(String tensor, Path path, String display) {
-            this.tensor = tensor;
-            this.path = path;
-            this.display = display;
-        }
     }
 }

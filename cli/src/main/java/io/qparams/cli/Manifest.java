@@ -32,14 +32,13 @@ final class Manifest {
             if (line.isEmpty()) {
                 continue;
             }
-            String[] entry = parseLine(line, manifest, n + 1);
-            batches.add(new CalibrateCommand.BatchFile(entry[0], base.resolve(entry[1]), entry[1]));
+            batches.add(parseLine(line, base, manifest + ":" + (n + 1) + ": "));
         }
         return batches;
     }
 
-    private static String[] parseLine(String line, Path manifest, int lineNumber) throws UsageException {
-        String where = manifest + ":" + lineNumber + ": ";
+    /** @param where the line's place in the manifest, in front of every reason */
+    private static CalibrateCommand.BatchFile parseLine(String line, Path base, String where) throws UsageException {
         String tensor = null;
         String file = null;
         try (JsonParser parser = JSON.createParser(line)) {
@@ -71,6 +70,6 @@ final class Manifest {
         if (tensor == null || tensor.isEmpty() || file == null || file.isEmpty()) {
             throw new UsageException(where + "needs a non-empty \"tensor\" and \"file\"");
         }
-        return new String[] {tensor, file};
+        return new CalibrateCommand.BatchFile(tensor, base.resolve(file), file);
     }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -65,7 +66,7 @@ final class QParamsPrinter implements Runnable {
             consumer.subscribe(List.of(topic));
             while (!stopped && (maxRecords <= 0 || printed < maxRecords)) {
                 for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
-                    out.println(rawJson ? new String(record.value(), java.nio.charset.StandardCharsets.UTF_8)
+                    out.println(rawJson ? new String(record.value(), StandardCharsets.UTF_8)
                             : summarize(record.value()));
                     if (maxRecords > 0 && ++printed >= maxRecords) {
                         break;

@@ -1,15 +1,25 @@
 package io.qparams.cli;
 
+import io.qparams.connectors.Reasons;
+import io.qparams.embeddedkafka.EmbeddedKafka;
 import io.qparams.job.JobOptions;
-import io.qparams.job.QparamsJob;
+import io.qparams.job.QParamsJob;
+import io.qparams.job.flags.FlagConverters;
+import io.qparams.job.flags.HelpOption;
+import io.qparams.job.flags.JobFlags;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 
 /**
  * {@code qparams run}: the streaming job on Flink's embedded local executor. Without
@@ -17,108 +27,89 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * streams synthetic activations of a small model into the input topic; {@code --print} follows
  * the qparams topic on stdout (on by default with the embedded broker).
  */
-final class RunCommand {
-    private static final String USAGE = String.join("\n",
-            "usage: qparams run [job options] [--demo] [--print summary|json|none] [--max-records N]",
-            "",
-            "job options (the same flags `flink run qparams-job.jar` takes):",
-            "  --bootstrap-servers HOST:PORT   Kafka; without it an embedded broker starts on 127.0.0.1",
-            "  --config FILE                   observer rules (YAML); default: conf/observers.yaml with --demo,",
-            "                                  else MovingAverageMinMaxObserver with torch's defaults for every tensor",
-            "  --input-topic T                 activation batches            (default activations)",
-            "  --output-topic T                qparams records               (default qparams)",
-            "  --dlq-topic T                   dead letters                  (default activations.dlq)",
-            "  --control-topic T               {\"op\": \"reset\"} messages      (default qparams.control)",
-            "  --group-id G                    consumer group                (default qparams)",
-            "  --parallelism N                 default: the number of cores",
-            "  --checkpoint-interval DURATION  e.g. 10s, 500ms, 1min          (default 10s)",
-            "  --delivery at-least-once|exactly-once                         (default at-least-once)",
-            "  --starting-offsets committed|earliest|latest                  (default committed, else earliest)",
-            "  --state-backend hashmap|rocksdb                               (default hashmap)",
-            "  --max-batch-bytes SIZE          larger values go to the DLQ   (default 15mb)",
-            "",
-            "local options:",
-            "  --demo                a producer streams a small model's activations (a few dozen tensors)",
-            "  --demo-step-ms MS     pause between the demo's rounds of batches (default 500)",
-            "  --print MODE          follow the output topic on stdout: summary (default with the embedded broker",
-            "                        or --demo), json (the records as they are), none (default otherwise)",
-            "  --max-records N       stop after printing N records (default: run until Ctrl-C)");
-
-    private RunCommand() {
+@Command(name = "run", sortOptions = false, sortSynopsis = false,
+        header = "Run the streaming job on Flink's embedded local executor.",
+        description = {"Runs the streaming job on Flink's embedded local executor, with the flags flink run "
+                + "qparams-job.jar takes. Without --bootstrap-servers it first starts a Kafka broker in this JVM "
+                + "on 127.0.0.1 and creates the topics. Runs until Ctrl-C (or --max-records).", ""})
+final class RunCommand implements Callable<Integer> {
+    /** How {@code --print} shows the output topic on stdout. */
+    enum PrintMode {
+        /** One short line per record, per-channel vectors cut to their first entries. */
+        SUMMARY,
+        /** The records as the topic holds them. */
+        JSON,
+        NONE
     }
 
-    static int run(String[] args, PrintStream out, PrintStream err) throws UsageException {
-        boolean demo = false;
-        long demoStepMillis = 500;
-        String print = null;
-        long maxRecords = 0;
-        List<String> jobArgs = new ArrayList<>();
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--help":
-                case "-h":
-                    out.println(USAGE);
-                    return Qparams.EXIT_OK;
-                case "--demo":
-                    demo = true;
-                    break;
-                case "--demo-step-ms":
-                    demoStepMillis = positiveLong(args, ++i, "--demo-step-ms");
-                    break;
-                case "--print":
-                    print = i + 1 < args.length ? args[++i] : "";
-                    if (!List.of("summary", "json", "none").contains(print)) {
-                        throw new UsageException("--print takes summary, json or none (got '" + print + "')");
-                    }
-                    break;
-                case "--max-records":
-                    maxRecords = positiveLong(args, ++i, "--max-records");
-                    break;
-                default:
-                    jobArgs.add(args[i]);
-            }
+    static final class PrintModeFlag extends FlagConverters.EnumFlag<PrintMode> {
+        PrintModeFlag() {
+            super(PrintMode.class);
         }
-        JobOptions options;
+    }
+
+    @ParentCommand
+    private QParams qparams;
+
+    @Mixin
+    private JobFlags jobFlags;
+
+    @Option(names = "--demo", description = "A producer streams a small ResNet-like model's activations (29 tensors, "
+            + "NPY) into the input topic (default: off).")
+    private boolean demo;
+
+    @Option(names = "--demo-step-ms", paramLabel = "MS", converter = FlagConverters.PositiveLong.class,
+            defaultValue = "500",
+            description = "Pause between the demo's rounds of batches (default: ${DEFAULT-VALUE}).")
+    private long demoStepMillis;
+
+    @Option(names = "--print", paramLabel = "summary|json|none", converter = PrintModeFlag.class,
+            description = "Follow the output topic on stdout: a summary line per record, the records as JSON, or "
+                    + "nothing (default: summary with the embedded broker or --demo, else none).")
+    private PrintMode print;
+
+    @Option(names = "--max-records", paramLabel = "N", converter = FlagConverters.PositiveLong.class,
+            description = "Stop after printing N records (default: run until Ctrl-C).")
+    private long maxRecords;
+
+    @Mixin
+    private HelpOption help;
+
+    @Override
+    public Integer call() throws UsageException {
+        JobOptions options = jobFlags.options();
+        if (demo && options.config() == null) {
+            options = options.withConfig(demoConfig());
+        }
+        PrintMode mode = print != null ? print
+                : demo || !options.bootstrapServersGiven() ? PrintMode.SUMMARY : PrintMode.NONE;
         try {
-            options = JobOptions.parse(jobArgs.toArray(String[]::new));
-            if (demo && options.config() == null) {
-                jobArgs.addAll(List.of("--config", demoConfig().toString()));
-                options = JobOptions.parse(jobArgs.toArray(String[]::new));
-            }
             options.observerConfig(); // parse and validate the config before anything starts
-        } catch (IllegalArgumentException e) {
-            throw new UsageException(e.getMessage());
-        }
-        if (print == null) {
-            print = demo || !options.bootstrapServersGiven() ? "summary" : "none";
-        }
-        try {
-            return runJob(options, demo, demoStepMillis, print, maxRecords, out, err);
+            return runJob(options, mode, qparams.out(), qparams.err());
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
     }
 
-    private static int runJob(JobOptions options, boolean demo, long demoStepMillis, String print, long maxRecords,
-            PrintStream out, PrintStream err) {
+    private int runJob(JobOptions options, PrintMode mode, PrintStream out, PrintStream err) {
         LocalRun local = new LocalRun();
         Runtime.getRuntime().addShutdownHook(new Thread(local::stop, "qparams-shutdown"));
         try {
             if (!options.bootstrapServersGiven()) {
                 err.println("qparams: starting an embedded Kafka broker ...");
-                local.broker = startBrokerQuietly();
+                local.broker = EmbeddedKafka.start();
                 options = options.withBootstrapServers(local.broker.bootstrapServers());
                 err.println("qparams: embedded Kafka broker at " + local.broker.bootstrapServers());
             }
-            local.job = QparamsJob.start(StreamExecutionEnvironment.getExecutionEnvironment(), options);
+            local.job = QParamsJob.start(StreamExecutionEnvironment.getExecutionEnvironment(), options);
             err.println("qparams: job " + local.job.getJobID() + " running on Flink's local executor: "
                     + options.inputTopic() + " -> " + options.outputTopic() + " (dead letters: " + options.dlqTopic()
                     + ", control: " + options.controlTopic() + ")");
             CountDownLatch printerDone = new CountDownLatch(1);
-            if (!print.equals("none")) {
+            if (mode != PrintMode.NONE) {
                 boolean fromStart = local.broker != null; // a fresh embedded broker: show everything
                 local.printer = new QParamsPrinter(options.bootstrapServers(), options.outputTopic(),
-                        print.equals("json"), maxRecords, fromStart, out, printerDone::countDown);
+                        mode == PrintMode.JSON, maxRecords, fromStart, out, printerDone::countDown);
                 local.threads.add(start("qparams-printer", local.printer));
                 err.println("qparams: printing records of topic " + options.outputTopic()
                         + (maxRecords > 0 ? " (stopping after " + maxRecords + ")" : " (Ctrl-C to stop)"));
@@ -135,31 +126,20 @@ final class RunCommand {
             } else {
                 local.job.getJobExecutionResult().get();
             }
-            return Qparams.EXIT_OK;
+            return QParams.EXIT_OK;
         } catch (IllegalArgumentException e) {
             throw e;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return Qparams.EXIT_OK;
+            return QParams.EXIT_OK;
         } catch (Exception e) {
             if (local.isStopping()) {
-                return Qparams.EXIT_OK; // Ctrl-C: the shutdown hook cancelled the job
+                return QParams.EXIT_OK; // Ctrl-C: the shutdown hook cancelled the job
             }
-            err.println("qparams run: " + oneLine(e));
-            return Qparams.EXIT_FAILED;
+            err.println("qparams run: " + rootCause(e));
+            return QParams.EXIT_FAILED;
         } finally {
             local.stop();
-        }
-    }
-
-    /** KafkaClusterTestKit prints its formatting to stdout, which carries only records here. */
-    private static EmbeddedKafka startBrokerQuietly() throws Exception {
-        PrintStream stdout = System.out;
-        System.setOut(System.err);
-        try {
-            return EmbeddedKafka.start();
-        } finally {
-            System.setOut(stdout);
         }
     }
 
@@ -228,23 +208,12 @@ final class RunCommand {
         return config;
     }
 
-    private static long positiveLong(String[] args, int i, String option) throws UsageException {
-        try {
-            long value = Long.parseLong(i < args.length ? args[i] : "");
-            if (value > 0) {
-                return value;
-            }
-        } catch (NumberFormatException e) {
-            // fall through to the one-line reason
-        }
-        throw new UsageException(option + " takes a positive whole number");
-    }
-
-    private static String oneLine(Throwable e) {
+    /** The root cause names what went wrong (a broker that cannot be reached, say); the wrappers add nothing. */
+    private static String rootCause(Throwable e) {
         Throwable root = e;
         while (root.getCause() != null) {
             root = root.getCause();
         }
-        return (root.getClass().getSimpleName() + ": " + root.getMessage()).replaceAll("\\s+", " ");
+        return Reasons.oneLine(root.getClass().getSimpleName() + ": " + root.getMessage());
     }
 }

@@ -37,7 +37,7 @@ class CalibrateCommandTest {
         assertEquals(expected.size(), records.size(), "one record per non-empty batch");
         for (int i = 0; i < records.size(); i++) {
             assertMatchesTorch(expected.get(i), records.get(i));
-            assertEquals(((Number) expected.get(i).get("index")).longValue(), records.get(i).source.index());
+            assertEquals(((Number) expected.get(i).get("index")).longValue(), records.get(i).source().index());
         }
     }
 
@@ -63,7 +63,7 @@ class CalibrateCommandTest {
         assertEquals(expected.size(), records.size());
         for (int i = 0; i < records.size(); i++) {
             assertMatchesTorch(expected.get(i), records.get(i));
-            assertEquals(i + 1, records.get(i).batches);
+            assertEquals(i + 1, records.get(i).batches());
         }
     }
 
@@ -74,8 +74,8 @@ class CalibrateCommandTest {
         Result result = calibrate("--tensor", "x", good.toString(), bad.toString(), good.toString());
         assertEquals(1, result.status);
         assertEquals(2, result.records().size());
-        assertEquals(2, result.records().get(1).batches);
-        assertEquals(2, result.records().get(1).source.index());
+        assertEquals(2, result.records().get(1).batches());
+        assertEquals(2, result.records().get(1).source().index());
         assertTrue(result.err.contains(bad + " (tensor x, index 1): "), result.err);
         assertTrue(result.err.contains("1 of 3 batches refused"), result.err);
     }
@@ -117,15 +117,15 @@ class CalibrateCommandTest {
 
     private static void assertMatchesTorch(Map<String, Object> expected, QParamsRecord record) {
         String where = "record of batch " + expected.get("index") + " (" + expected.get("tensor") + ")";
-        assertEquals(expected.get("tensor"), record.tensor, where);
+        assertEquals(expected.get("tensor"), record.tensor(), where);
         assertTrue(record.isOk(), where);
-        assertBits(expected.get("min_val"), record.minVal, where + " min_val");
-        assertBits(expected.get("max_val"), record.maxVal, where + " max_val");
-        assertBits(expected.get("scale"), record.scale, where + " scale");
+        assertBits(expected.get("min_val"), record.minVal(), where + " min_val");
+        assertBits(expected.get("max_val"), record.maxVal(), where + " max_val");
+        assertBits(expected.get("scale"), record.scale(), where + " scale");
         List<?> zeroPoint = (List<?>) expected.get("zero_point");
-        assertEquals(zeroPoint.size(), record.zeroPoint.length, where + " zero_point");
+        assertEquals(zeroPoint.size(), record.zeroPoint().length, where + " zero_point");
         for (int i = 0; i < zeroPoint.size(); i++) {
-            assertEquals(((Number) zeroPoint.get(i)).longValue(), record.zeroPoint[i], where + " zero_point[" + i + "]");
+            assertEquals(((Number) zeroPoint.get(i)).longValue(), record.zeroPoint()[i], where + " zero_point[" + i + "]");
         }
     }
 
@@ -158,22 +158,12 @@ class CalibrateCommandTest {
         String[] full = new String[args.length + 1];
         full[0] = "calibrate";
         System.arraycopy(args, 0, full, 1, args.length);
-        int status = Qparams.run(full, new PrintStream(out, true, StandardCharsets.UTF_8),
+        int status = QParams.run(full, new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8));
         return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
-    private static final class Result {
-        final int status;
-        final String out;
-        final String err;
-
-        Result(int status, String out, String err) {
-            this.status = status;
-            this.out = out;
-            this.err = err;
-        }
-
+    private record Result(int status, String out, String err) {
         List<QParamsRecord> records() throws IOException {
             List<QParamsRecord> records = new ArrayList<>();
             for (String line : out.split("\n")) {

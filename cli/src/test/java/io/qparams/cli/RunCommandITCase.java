@@ -27,7 +27,7 @@ class RunCommandITCase {
         System.setProperty("qparams.home", "..");
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = Qparams.run(new String[] {"run", "--demo", "--demo-step-ms", "200", "--print", "json",
+        int status = QParams.run(new String[] {"run", "--demo", "--demo-step-ms", "200", "--print", "json",
                         "--max-records", "90", "--parallelism", "2"},
                 new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
         String stderr = err.toString(StandardCharsets.UTF_8);
@@ -43,10 +43,10 @@ class RunCommandITCase {
             assertTrue(record.isOk(), line);
             sawPerChannel |= record.perChannel();
             // Per tensor, records arrive in order: batches counts 1, 2, 3, ...
-            long previous = lastBatches.getOrDefault(record.tensor, 0L);
-            assertEquals(previous + 1, record.batches, "batches of " + record.tensor);
-            lastBatches.put(record.tensor, record.batches);
-            assertEquals("activations", record.source.topic());
+            long previous = lastBatches.getOrDefault(record.tensor(), 0L);
+            assertEquals(previous + 1, record.batches(), "batches of " + record.tensor());
+            lastBatches.put(record.tensor(), record.batches());
+            assertEquals("activations", record.source().topic());
         }
         assertTrue(sawPerChannel, "the demo's conv outputs use the per-channel rule of conf/observers.yaml");
         assertTrue(lastBatches.size() > 10, "records of many tensors: " + lastBatches.keySet());

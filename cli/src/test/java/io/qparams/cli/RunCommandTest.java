@@ -45,7 +45,7 @@ class RunCommandTest {
         String[] full = new String[args.length + 1];
         full[0] = "run";
         System.arraycopy(args, 0, full, 1, args.length);
-        int status = Qparams.run(full, new PrintStream(out, true, StandardCharsets.UTF_8),
+        int status = QParams.run(full, new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8));
         String stderr = err.toString(StandardCharsets.UTF_8);
         assertEquals(2, status, stderr);

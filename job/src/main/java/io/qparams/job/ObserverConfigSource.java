@@ -1,9 +1,6 @@
 package io.qparams.job;
 
-import java.io.IOException;
 import java.io.Serializable;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 import io.qparams.connectors.config.ObserverConfigLoader;
@@ -42,13 +39,7 @@ public final class ObserverConfigSource implements Serializable {
      *     combination torch refuses
      */
     public static ObserverConfigSource fromFile(Path file) {
-        String text;
-        try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new InvalidObserverConfigException(file + ": cannot read the config: " + e);
-        }
-        return new ObserverConfigSource(text, file.toString());
+        return new ObserverConfigSource(ObserverConfigLoader.read(file), file.toString());
     }
 
     /** A config given as YAML text. */

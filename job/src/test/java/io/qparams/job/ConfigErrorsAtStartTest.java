@@ -18,7 +18,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The job refuses a bad observer config before it touches Kafka or builds anything: {@link QparamsJob#run}
+ * The job refuses a bad observer config before it touches Kafka or builds anything: {@link QParamsJob#run}
  * throws at once with one line naming the file, the rule and the bad key or value. (The broker address is
  * unreachable: had the job got as far as creating topics, it would wait a minute for it.)
  */
@@ -69,7 +69,7 @@ class ConfigErrorsAtStartTest {
         JobOptions options = JobOptions.parse("--config", config.toString(), "--bootstrap-servers", "127.0.0.1:1");
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         IllegalArgumentException e = assertTimeoutPreemptively(Duration.ofSeconds(20),
-                () -> assertThrows(IllegalArgumentException.class, () -> QparamsJob.run(env, options), name));
+                () -> assertThrows(IllegalArgumentException.class, () -> QParamsJob.run(env, options), name));
         String message = e.getMessage();
         assertFalse(message.contains("\n") || message.contains("\r"), name + ": " + message);
         assertTrue(message.startsWith(config.toString()), name + ": names the file: " + message);
@@ -82,7 +82,7 @@ class ConfigErrorsAtStartTest {
     void unreadableConfigIsRefusedToo(String name, String path) {
         JobOptions options = JobOptions.parse("--config", dir.resolve(path).toString(), "--bootstrap-servers", "127.0.0.1:1");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> QparamsJob.run(StreamExecutionEnvironment.getExecutionEnvironment(), options));
+                () -> QParamsJob.run(StreamExecutionEnvironment.getExecutionEnvironment(), options));
         assertFalse(e.getMessage().contains("\n"), e.getMessage());
         assertTrue(e.getMessage().contains(path) && e.getMessage().contains("cannot read the config"), e.getMessage());
     }

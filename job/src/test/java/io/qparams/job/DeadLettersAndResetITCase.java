@@ -9,16 +9,20 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.qparams.job.testutil.EmbeddedKafka;
+import io.qparams.job.testutil.EmbeddedKafkaExtension;
 import io.qparams.job.testutil.JobUnderTest;
 import io.qparams.job.testutil.JsonBatches;
 import io.qparams.job.testutil.QParamsAssertions;
+import io.qparams.job.testutil.TopicReader;
 import io.qparams.observers.BatchMinMax;
 import io.qparams.observers.Observer;
 import io.qparams.observers.ObserverState;
+import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -31,7 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** Bad records reach the DLQ with their reasons while good ones keep flowing; resets restart observers. */
 class DeadLettersAndResetITCase {
     @RegisterExtension
-    static final EmbeddedKafka KAFKA = new EmbeddedKafka();
+    static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
 
     @RegisterExtension
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
@@ -80,8 +84,8 @@ class DeadLettersAndResetITCase {
             List<RecordMetadata> controlLanded = KAFKA.produce(List.of(
                     record(job.control, "layer.a", "{\"op\": \"explode\"".getBytes(StandardCharsets.UTF_8))));
 
-            try (EmbeddedKafka.TopicReader dlq = new EmbeddedKafka.TopicReader(KAFKA, job.dlq);
-                    EmbeddedKafka.TopicReader out = new EmbeddedKafka.TopicReader(KAFKA, job.output)) {
+            try (TopicReader dlq = new TopicReader(KAFKA, job.dlq);
+                    TopicReader out = new TopicReader(KAFKA, job.output)) {
                 List<ConsumerRecord<byte[], byte[]>> dead = dlq.readAtLeast(6, TIMEOUT);
                 List<ConsumerRecord<byte[], byte[]>> good = out.readAtLeast(4, TIMEOUT);
 
@@ -130,10 +134,10 @@ class DeadLettersAndResetITCase {
     }
 
     @Test
-    void resetOnTheControlTopicRestartsTheObserver() throws Exception {
+    void resetOnTheControlTopicRestartsTheObserver(@InjectMiniCluster MiniCluster cluster) throws Exception {
         try (JobUnderTest job = new JobUnderTest(KAFKA, dir, null, 2).start();
-                EmbeddedKafka.TopicReader out = new EmbeddedKafka.TopicReader(KAFKA, job.output);
-                EmbeddedKafka.TopicReader dlq = new EmbeddedKafka.TopicReader(KAFKA, job.dlq)) {
+                TopicReader out = new TopicReader(KAFKA, job.output);
+                TopicReader dlq = new TopicReader(KAFKA, job.dlq)) {
             String tensor = "encoder.layer.0.output";
             float[][] stats = {{-1f, 1f}, {-2f, 0.5f}, {-0.25f, 3f}, {-4f, 4f}, {0.125f, 0.75f}};
             List<ProducerRecord<byte[], byte[]>> first = new ArrayList<>();
@@ -147,7 +151,10 @@ class DeadLettersAndResetITCase {
             KAFKA.produce(List.of(record(job.control, tensor, "{\"op\": \"reset\"}".getBytes(StandardCharsets.UTF_8)),
                     record(job.control, "marker", "not json".getBytes(StandardCharsets.UTF_8))));
             dlq.readAtLeast(1, TIMEOUT);
-            Thread.sleep(500); // the reset travels to the observer over its own channel
+            // The reset travels to the observer over its own channel, unordered with the input's. A checkpoint
+            // triggered now has its barrier behind the reset on that channel and completes only when the
+            // observer took the barrier, so when it completes the observer has applied the reset.
+            cluster.triggerCheckpoint(job.jobId()).get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
 
             KAFKA.produce(List.of(record(job.input, tensor, JsonBatches.stats(stats[3][0], stats[3][1])),
                     record(job.input, tensor, JsonBatches.stats(stats[4][0], stats[4][1]))));

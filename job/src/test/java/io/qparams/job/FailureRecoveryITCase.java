@@ -1,7 +1,6 @@
 package io.qparams.job;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -20,14 +19,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.qparams.job.testutil.EmbeddedKafka;
+import io.qparams.job.testutil.EmbeddedKafkaExtension;
 import io.qparams.job.testutil.FlinkRest;
 import io.qparams.job.testutil.JobUnderTest;
 import io.qparams.job.testutil.JsonBatches;
 import io.qparams.job.testutil.QParamsAssertions;
 import io.qparams.job.testutil.Replay;
+import io.qparams.job.testutil.TopicReader;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.runtime.checkpoint.CompletedCheckpointStats;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.InjectClusterRESTAddress;
@@ -52,7 +53,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class FailureRecoveryITCase {
     @RegisterExtension
-    static final EmbeddedKafka KAFKA = new EmbeddedKafka();
+    static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
 
     @RegisterExtension
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
@@ -142,12 +143,12 @@ class FailureRecoveryITCase {
             job.start().awaitRunning(rest, TIMEOUT);
             AtomicInteger rounds = new AtomicInteger();
             CompletableFuture<List<RecordMetadata>> producing = produceSlowly(job.input, rounds);
-            int[] killAt = {30, 65};
-            int checkpoints = 0;
-            for (int i = 0; i < killAt.length; i++) {
-                awaitRounds(rounds, killAt[i]);
-                checkpoints = awaitCompletedCheckpoints(rest, job, checkpoints + 1);
+            long lastFailure = 0; // epoch millis of the last TaskManager termination; 0 before the first
+            for (int killAt : new int[] {30, 65}) {
+                awaitRounds(rounds, killAt, producing);
+                awaitCheckpointTriggeredAfter(cluster, job, lastFailure);
                 cluster.terminateTaskManager(nextToTerminate++).get(30, TimeUnit.SECONDS);
+                lastFailure = System.currentTimeMillis();
                 cluster.startTaskManager();
             }
             List<RecordMetadata> landed = producing.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
@@ -165,7 +166,7 @@ class FailureRecoveryITCase {
                 }
             }
 
-            try (EmbeddedKafka.TopicReader reader = new EmbeddedKafka.TopicReader(KAFKA, job.output)) {
+            try (TopicReader reader = new TopicReader(KAFKA, job.output)) {
                 List<ConsumerRecord<byte[], byte[]>> out = reader.readUntil(
                         r -> distinctOffsets(r) >= TENSORS * BATCHES, TIMEOUT);
                 reader.readUntil(r -> false, Duration.ofSeconds(2)); // late duplicates, if any
@@ -191,10 +192,10 @@ class FailureRecoveryITCase {
                         duplicates += got.size() - BATCHES;
                     }
                 }
-                System.out.println(delivery + ": " + rest.exceptionCount(job.jobId()) + " failures, " + duplicates
-                        + " duplicate records");
+                System.out.println(delivery + ": " + duplicates + " duplicate records");
             }
-            assertTrue(rest.exceptionCount(job.jobId()) >= 2, "the job failed over twice (REST /jobs/<id>/exceptions)");
+            // The REST server caches the job's exception history for a while: wait for the two entries.
+            rest.awaitExceptionCount(job.jobId(), 2, TIMEOUT);
         }
     }
 
@@ -224,26 +225,39 @@ class FailureRecoveryITCase {
         return last;
     }
 
-    private static void awaitRounds(AtomicInteger rounds, int n) throws InterruptedException {
+    /** Waits until the producer has sent n rounds; fails if it stops or takes longer than the timeout. */
+    private static void awaitRounds(AtomicInteger rounds, int n, CompletableFuture<?> producing) throws Exception {
         long deadline = System.nanoTime() + TIMEOUT.toNanos();
-        while (rounds.get() < n && System.nanoTime() < deadline) {
+        while (rounds.get() < n) {
+            if (producing.isDone()) {
+                producing.get(); // rethrows the producer's failure
+                throw new AssertionError("the producer stopped after " + rounds.get() + " of " + n + " rounds");
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the producer sent " + rounds.get() + " of " + n + " rounds within " + TIMEOUT);
+            }
             Thread.sleep(20);
         }
     }
 
     /**
-     * Waits for n completed checkpoints in all (a count that survives restarts), so a failure rolls
-     * back to a checkpoint taken since the last failure, not to the start. Returns the count.
+     * Waits for a completed checkpoint triggered after {@code epochMillis} (the last failure), asking the
+     * JobMaster itself: the REST server's copy may be seconds old. Flink triggers checkpoints only while
+     * every task runs, so one triggered after the failure completes only once the job runs again, on both
+     * TaskManagers: the next termination then hits a running job, and it rolls back to this checkpoint,
+     * not to the start.
      */
-    private static int awaitCompletedCheckpoints(FlinkRest rest, JobUnderTest job, int n) throws Exception {
+    private static void awaitCheckpointTriggeredAfter(MiniCluster cluster, JobUnderTest job, long epochMillis)
+            throws Exception {
         long deadline = System.nanoTime() + TIMEOUT.toNanos();
         while (true) {
-            int completed = rest.get("jobs/" + job.jobId() + "/checkpoints").get("counts").get("completed").asInt();
-            if (completed >= n) {
-                return completed;
+            CompletedCheckpointStats latest = cluster.getExecutionGraph(job.jobId()).get(10, TimeUnit.SECONDS)
+                    .getCheckpointStatsSnapshot().getHistory().getLatestCompletedCheckpoint();
+            if (latest != null && latest.getTriggerTimestamp() > epochMillis) {
+                return;
             }
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("fewer than " + n + " completed checkpoints");
+                throw new AssertionError("no checkpoint triggered after " + epochMillis + " completed within " + TIMEOUT);
             }
             Thread.sleep(50);
         }

@@ -9,6 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.time.Duration;
 
+import io.qparams.connectors.kafka.Delivery;
+import io.qparams.connectors.kafka.StartingOffsets;
+import io.qparams.connectors.kafka.Topics;
 import org.junit.jupiter.api.Test;
 
 class JobOptionsTest {
@@ -25,8 +28,8 @@ class JobOptionsTest {
         assertEquals("qparams", o.groupId());
         assertNull(o.parallelism());
         assertEquals(Duration.ofSeconds(10), o.checkpointInterval());
-        assertEquals(JobOptions.Delivery.AT_LEAST_ONCE, o.delivery());
-        assertEquals(JobOptions.StartingOffsets.COMMITTED, o.startingOffsets());
+        assertEquals(Delivery.AT_LEAST_ONCE, o.delivery());
+        assertEquals(StartingOffsets.COMMITTED, o.startingOffsets());
         assertEquals(JobOptions.StateBackend.HASHMAP, o.stateBackend());
         assertEquals(15 << 20, o.maxBatchBytes());
     }
@@ -47,11 +50,11 @@ class JobOptionsTest {
         assertEquals("g1", o.groupId());
         assertEquals(3, o.parallelism());
         assertEquals(Duration.ofMillis(500), o.checkpointInterval());
-        assertEquals(JobOptions.Delivery.EXACTLY_ONCE, o.delivery());
-        assertEquals(JobOptions.StartingOffsets.LATEST, o.startingOffsets());
+        assertEquals(Delivery.EXACTLY_ONCE, o.delivery());
+        assertEquals(StartingOffsets.LATEST, o.startingOffsets());
         assertEquals(JobOptions.StateBackend.ROCKSDB, o.stateBackend());
         assertEquals(2 << 20, o.maxBatchBytes());
-        assertEquals(o.toString(), JobOptions.parse(o.toArgs()).toString());
+        assertEquals(o, o.withBootstrapServers("broker:9093"), "the copy keeps every other option");
     }
 
     @Test
@@ -93,6 +96,43 @@ class JobOptionsTest {
         }
     }
 
+    /** Each reason names the flag and what it takes; the CLI prints it after "qparams run: ". */
+    @Test
+    void reasonsNameTheFlagAndWhatItTakes() {
+        assertReason("--parallelism 'two': expected a positive integer", "--parallelism", "two");
+        assertReason("--parallelism needs a value", "--parallelism");
+        assertReason("--group-id needs a value", "--group-id", " ");
+        assertReason("--config needs a value", "--config", "--delivery", "exactly-once");
+        assertReason("--checkpoint-interval 'soon': expected a duration such as 10s, 500ms or 1min",
+                "--checkpoint-interval", "soon");
+        assertReason("--checkpoint-interval '1ms': must be at least 10ms", "--checkpoint-interval", "1ms");
+        assertReason("--delivery 'twice': expected at-least-once|exactly-once", "--delivery", "twice");
+        assertReason("--starting-offsets 'middle': expected committed|earliest|latest", "--starting-offsets", "middle");
+        assertReason("--state-backend 'memory': expected hashmap|rocksdb", "--state-backend", "memory");
+        assertReason("--max-batch-bytes 'lots': expected a size such as 1048576, 512kb or 15mb",
+                "--max-batch-bytes", "lots");
+        assertReason("--max-batch-bytes '3gb': must be between 1kb and 2gb", "--max-batch-bytes", "3gb");
+        assertReason("--input-topic 'bad topic': a Kafka topic name is 1-249 characters of a-z, A-Z, 0-9, '.', '_' "
+                + "and '-'", "--input-topic", "bad topic");
+        assertReason("--input-topic, --output-topic, --dlq-topic and --control-topic must be four different topics "
+                + "(got same, same, activations.dlq, qparams.control)", "--input-topic", "same", "--output-topic", "same");
+        assertReason("unknown option '--unknown' (see flink run qparams-job.jar --help)", "--unknown", "x");
+        assertReason("unexpected argument 'positional' (see flink run qparams-job.jar --help)", "positional");
+    }
+
+    private static void assertReason(String expected, String... args) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> JobOptions.parse(args),
+                String.join(" ", args));
+        assertEquals(expected, e.getMessage());
+    }
+
+    /** As the flags always behaved: scripts put a default in front of the user's flags, and the user's wins. */
+    @Test
+    void aRepeatedFlagTakesItsLastValue() {
+        assertEquals(Duration.ofMillis(500),
+                JobOptions.parse("--checkpoint-interval", "1s", "--checkpoint-interval", "500ms").checkpointInterval());
+    }
+
     @Test
     void batchSizes() {
         assertEquals(4096, JobOptions.parse("--max-batch-bytes", "4096").maxBatchBytes());
@@ -107,13 +147,6 @@ class JobOptionsTest {
         assertEquals("127.0.0.1:1234", o.bootstrapServers());
         assertTrue(o.bootstrapServersGiven());
         assertEquals("g", o.groupId());
-        assertEquals(JobOptions.Delivery.EXACTLY_ONCE, o.delivery());
-    }
-
-    @Test
-    void transactionTimeoutStaysWithinTheBrokersMaximum() {
-        assertEquals(Duration.ofMinutes(1), KafkaEndpoints.transactionTimeout(Duration.ofSeconds(1)));
-        assertEquals(Duration.ofMinutes(5), KafkaEndpoints.transactionTimeout(Duration.ofSeconds(30)));
-        assertEquals(Duration.ofMinutes(15), KafkaEndpoints.transactionTimeout(Duration.ofMinutes(10)));
+        assertEquals(Delivery.EXACTLY_ONCE, o.delivery());
     }
 }

@@ -13,11 +13,12 @@ import java.util.Map;
 import java.util.Random;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.qparams.job.testutil.EmbeddedKafka;
+import io.qparams.job.testutil.EmbeddedKafkaExtension;
 import io.qparams.job.testutil.JobUnderTest;
 import io.qparams.job.testutil.JsonBatches;
 import io.qparams.connectors.batch.NpyWriter;
 import io.qparams.job.testutil.QParamsAssertions;
+import io.qparams.job.testutil.TopicReader;
 import io.qparams.observers.BatchMinMax;
 import io.qparams.observers.BatchReducer;
 import io.qparams.observers.Observer;
@@ -40,7 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class PipelineBitsITCase {
     @RegisterExtension
-    static final EmbeddedKafka KAFKA = new EmbeddedKafka();
+    static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
 
     @RegisterExtension
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
@@ -125,7 +126,7 @@ class PipelineBitsITCase {
             List<RecordMetadata> landed = KAFKA.produce(records);
 
             int expected = records.size();
-            try (EmbeddedKafka.TopicReader reader = new EmbeddedKafka.TopicReader(KAFKA, job.output)) {
+            try (TopicReader reader = new TopicReader(KAFKA, job.output)) {
                 List<ConsumerRecord<byte[], byte[]>> out = reader.readAtLeast(expected, Duration.ofSeconds(90));
                 assertEquals(expected, out.size(), "one qparams record per batch, no more");
                 assertReplayMatches(config, sent, landed, out);

@@ -19,11 +19,12 @@ import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
-import io.qparams.job.testutil.EmbeddedKafka;
+import io.qparams.job.testutil.EmbeddedKafkaExtension;
 import io.qparams.job.testutil.FlinkRest;
 import io.qparams.job.testutil.JobUnderTest;
 import io.qparams.job.testutil.JsonBatches;
 import io.qparams.job.testutil.Replay;
+import io.qparams.job.testutil.TopicReader;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.SavepointFormatType;
@@ -51,7 +52,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class SavepointCompatibilityITCase {
     @RegisterExtension
-    static final EmbeddedKafka KAFKA = new EmbeddedKafka();
+    static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
 
     @RegisterExtension
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
@@ -152,7 +153,7 @@ class SavepointCompatibilityITCase {
         try (JobUnderTest job = JobUnderTest.onTopics(KAFKA, dir, CONFIG, 2, INPUT, CONTROL, GROUP,
                 "--state-backend", backend)) {
             job.start(restore).awaitRunning(new FlinkRest(restAddress), TIMEOUT);
-            try (EmbeddedKafka.TopicReader out = new EmbeddedKafka.TopicReader(KAFKA, job.output)) {
+            try (TopicReader out = new TopicReader(KAFKA, job.output)) {
                 int expectedCount = TENSORS.length * (M - N);
                 List<ConsumerRecord<byte[], byte[]>> records = out.readAtLeast(expectedCount, TIMEOUT);
                 out.readUntil(r -> false, Duration.ofSeconds(1)); // nothing re-read from before the savepoint
@@ -176,7 +177,7 @@ class SavepointCompatibilityITCase {
         try (JobUnderTest job = JobUnderTest.onTopics(KAFKA, dir, CONFIG, 1, INPUT, CONTROL, GROUP,
                 "--state-backend", "hashmap", "--delivery", "at-least-once")) {
             job.start().awaitRunning(new FlinkRest(restAddress), TIMEOUT);
-            try (EmbeddedKafka.TopicReader out = new EmbeddedKafka.TopicReader(KAFKA, job.output)) {
+            try (TopicReader out = new TopicReader(KAFKA, job.output)) {
                 List<ConsumerRecord<byte[], byte[]>> records = out.readAtLeast(TENSORS.length * N, TIMEOUT);
                 assertEquals(expected(0, N), values(records));
             }

@@ -101,10 +101,9 @@ public final class BatchMinMax {
 
     @Override
     public boolean equals(Object o) {
-        if (!(o instanceof BatchMinMax)) {
+        if (!(o instanceof BatchMinMax other)) {
             return false;
         }
-        BatchMinMax other = (BatchMinMax) o;
         return perChannel == other.perChannel && Arrays.equals(min, other.min) && Arrays.equals(max, other.max);
     }
 

@@ -136,10 +136,9 @@ public final class ObserverSpec {
 
     @Override
     public boolean equals(Object o) {
-        if (!(o instanceof ObserverSpec)) {
+        if (!(o instanceof ObserverSpec other)) {
             return false;
         }
-        ObserverSpec other = (ObserverSpec) o;
         return kind == other.kind && dtype == other.dtype && qscheme == other.qscheme
                 && reduceRange == other.reduceRange && hasCustomizedQrange == other.hasCustomizedQrange
                 && quantMin == other.quantMin && quantMax == other.quantMax

@@ -65,10 +65,9 @@ public final class ObserverState {
 
     @Override
     public boolean equals(Object o) {
-        if (!(o instanceof ObserverState)) {
+        if (!(o instanceof ObserverState other)) {
             return false;
         }
-        ObserverState other = (ObserverState) o;
         // Bitwise (Arrays.equals on float[] compares floatToIntBits): state equality is exact.
         return batches == other.batches && Arrays.equals(minVal, other.minVal) && Arrays.equals(maxVal, other.maxVal);
     }

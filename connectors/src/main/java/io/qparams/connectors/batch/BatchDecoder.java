@@ -2,7 +2,7 @@ package io.qparams.connectors.batch;
 
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import io.qparams.connectors.records.DeadLetters;
+import io.qparams.connectors.Reasons;
 import io.qparams.observers.BatchMinMax;
 import io.qparams.observers.BatchReducer;
 import io.qparams.observers.InvalidBatchException;
@@ -73,15 +73,15 @@ public final class BatchDecoder {
             return isNpy(value, contentType) ? decodeNpy(value, spec, policy) : json.decode(value, spec, policy);
         } catch (InvalidBatchException e) {
             // Reasons may quote the producer's text (a header key, a dtype): one line, whatever it holds.
-            String reason = DeadLetters.oneLine(e.getMessage());
+            String reason = Reasons.oneLine(e.getMessage());
             throw reason.equals(e.getMessage()) ? e : new InvalidBatchException(reason);
         } catch (JsonProcessingException e) {
             throw new InvalidBatchException("invalid JSON: " + jsonProblem(e));
         } catch (IOException e) {
-            throw new InvalidBatchException("invalid JSON: " + DeadLetters.oneLine(String.valueOf(e.getMessage())));
+            throw new InvalidBatchException("invalid JSON: " + Reasons.oneLine(String.valueOf(e.getMessage())));
         } catch (RuntimeException | StackOverflowError e) {
             // Defensive: a decoding bug must cost one record, not the job.
-            throw new InvalidBatchException("cannot decode batch: " + DeadLetters.oneLine(e.toString()));
+            throw new InvalidBatchException("cannot decode batch: " + Reasons.oneLine(e.toString()));
         }
     }
 
@@ -135,7 +135,7 @@ public final class BatchDecoder {
 
     private static String jsonProblem(JsonProcessingException e) {
         // Jackson names nested locations as "[Source: ...; line: 1, column: 24]": keep the position only.
-        String problem = DeadLetters.oneLine(String.valueOf(e.getOriginalMessage()))
+        String problem = Reasons.oneLine(String.valueOf(e.getOriginalMessage()))
                 .replaceAll("\\[Source: [^\\]]*?; (line: \\d+, column: \\d+)\\]", "$1");
         JsonLocation at = e.getLocation();
         return at == null ? problem : problem + " at line " + at.getLineNr() + ", column " + at.getColumnNr();

@@ -3,7 +3,7 @@ package io.qparams.connectors.batch;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import io.qparams.connectors.records.DeadLetters;
+import io.qparams.connectors.Reasons;
 import io.qparams.connectors.records.FloatJson;
 import io.qparams.observers.BatchMinMax;
 import io.qparams.observers.BatchReducer;
@@ -85,7 +85,7 @@ final class JsonBatchDecoder {
                         stats.read(p, key);
                         break;
                     default:
-                        throw new InvalidBatchException("JSON batch has unknown key '" + DeadLetters.excerpt(key)
+                        throw new InvalidBatchException("JSON batch has unknown key '" + Reasons.excerpt(key)
                                 + "' (expected 'shape' and 'data', or 'min' and 'max')");
                 }
             }
@@ -137,7 +137,7 @@ final class JsonBatchDecoder {
                     || p.getLongValue() < 0) {
                 throw new InvalidBatchException("JSON 'shape' must be a list of non-negative integers, got "
                         + (t == JsonToken.VALUE_NUMBER_INT || t == JsonToken.VALUE_NUMBER_FLOAT
-                                ? DeadLetters.excerpt(p.getText()) : describe(t)) + " in it");
+                                ? Reasons.excerpt(p.getText()) : describe(t)) + " in it");
             }
             if (ndim == NpyHeader.MAX_DIMS) {
                 throw new InvalidBatchException("JSON 'shape' has more than " + NpyHeader.MAX_DIMS + " dimensions");
@@ -253,7 +253,7 @@ final class JsonBatchDecoder {
             Float nonFinite = FloatJson.nonFiniteValue(p.getText());
             if (nonFinite == null) {
                 throw new InvalidBatchException("JSON '" + field + "' holds the string \""
-                        + DeadLetters.excerpt(p.getText())
+                        + Reasons.excerpt(p.getText())
                         + "\" (only numbers and \"NaN\", \"Infinity\", \"-Infinity\" are allowed)");
             }
             return nonFinite;
@@ -265,24 +265,15 @@ final class JsonBatchDecoder {
         if (t == null) {
             return "nothing";
         }
-        switch (t) {
-            case START_OBJECT:
-                return "an object";
-            case START_ARRAY:
-                return "a list";
-            case VALUE_STRING:
-                return "a string";
-            case VALUE_NUMBER_INT:
-            case VALUE_NUMBER_FLOAT:
-                return "a number";
-            case VALUE_TRUE:
-            case VALUE_FALSE:
-                return "a boolean";
-            case VALUE_NULL:
-                return "null";
-            default:
-                return t.asString() == null ? t.name() : "'" + t.asString() + "'";
-        }
+        return switch (t) {
+            case START_OBJECT -> "an object";
+            case START_ARRAY -> "a list";
+            case VALUE_STRING -> "a string";
+            case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> "a number";
+            case VALUE_TRUE, VALUE_FALSE -> "a boolean";
+            case VALUE_NULL -> "null";
+            default -> t.asString() == null ? t.name() : "'" + t.asString() + "'";
+        };
     }
 
     private static InvalidBatchException duplicate(String key) {

@@ -1,6 +1,6 @@
 package io.qparams.connectors.batch;
 
-import io.qparams.connectors.records.DeadLetters;
+import io.qparams.connectors.Reasons;
 import io.qparams.observers.Casts;
 import io.qparams.observers.InvalidBatchException;
 import java.nio.ByteBuffer;
@@ -136,7 +136,7 @@ enum NpyDtype {
                 return new Descr(dtype, order);
             }
         }
-        throw new InvalidBatchException("NPY dtype '" + DeadLetters.excerpt(descr) + "'" + describeUnsupported(body) + " is not supported: "
+        throw new InvalidBatchException("NPY dtype '" + Reasons.excerpt(descr) + "'" + describeUnsupported(body) + " is not supported: "
                 + SUPPORTED);
     }
 
@@ -147,27 +147,15 @@ enum NpyDtype {
         if (body.equals("u8")) {
             return " (uint64)";
         }
-        switch (body.charAt(0)) {
-            case 'b':
-            case '?':
-                return " (bool)";
-            case 'c':
-                return " (complex)";
-            case 'O':
-                return " (object)";
-            case 'S':
-            case 'a':
-            case 'U':
-                return " (string)";
-            case 'V':
-                return " (void/structured)";
-            case 'M':
-            case 'm':
-                return " (datetime)";
-            case 'f':
-                return " (float of unsupported size)";
-            default:
-                return "";
-        }
+        return switch (body.charAt(0)) {
+            case 'b', '?' -> " (bool)";
+            case 'c' -> " (complex)";
+            case 'O' -> " (object)";
+            case 'S', 'a', 'U' -> " (string)";
+            case 'V' -> " (void/structured)";
+            case 'M', 'm' -> " (datetime)";
+            case 'f' -> " (float of unsupported size)";
+            default -> "";
+        };
     }
 }

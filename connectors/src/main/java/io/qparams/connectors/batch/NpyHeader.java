@@ -1,6 +1,6 @@
 package io.qparams.connectors.batch;
 
-import io.qparams.connectors.records.DeadLetters;
+import io.qparams.connectors.Reasons;
 import io.qparams.observers.InvalidBatchException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -80,7 +80,7 @@ final class NpyHeader {
         Map<String, Object> dict = (Map<String, Object>) literal;
         for (String key : dict.keySet()) {
             if (!key.equals("descr") && !key.equals("fortran_order") && !key.equals("shape")) {
-                throw new InvalidBatchException("NPY header has unexpected key '" + DeadLetters.excerpt(key)
+                throw new InvalidBatchException("NPY header has unexpected key '" + Reasons.excerpt(key)
                         + "' (expected 'descr', 'fortran_order' and 'shape')");
             }
         }
@@ -113,35 +113,33 @@ final class NpyHeader {
         if (descr instanceof List) {
             throw new InvalidBatchException("NPY structured dtypes are not supported ('descr' is a list of fields)");
         }
-        if (!(descr instanceof String)) {
+        if (!(descr instanceof String text)) {
             throw new InvalidBatchException("NPY header 'descr' must be a string, got " + repr(descr));
         }
-        return NpyDtype.parse((String) descr);
+        return NpyDtype.parse(text);
     }
 
     private static boolean fortranOrder(Object fortranOrder) throws InvalidBatchException {
-        if (!(fortranOrder instanceof Boolean)) {
+        if (!(fortranOrder instanceof Boolean fortran)) {
             throw new InvalidBatchException("NPY header 'fortran_order' must be True or False, got " + repr(fortranOrder));
         }
-        return (Boolean) fortranOrder;
+        return fortran;
     }
 
     private static long[] shape(Object shape) throws InvalidBatchException {
-        if (!(shape instanceof PyLiteral.Tuple)) {
+        if (!(shape instanceof PyLiteral.Tuple dims)) {
             throw new InvalidBatchException("NPY header 'shape' must be a tuple of non-negative integers, got " + repr(shape));
         }
-        List<?> dims = (List<?>) shape;
         if (dims.size() > MAX_DIMS) {
             throw new InvalidBatchException("NPY shape has " + dims.size() + " dimensions (at most " + MAX_DIMS + ")");
         }
         long[] result = new long[dims.size()];
         for (int i = 0; i < result.length; i++) {
-            Object d = dims.get(i);
-            if (!(d instanceof Long) || (Long) d < 0) {
+            if (!(dims.get(i) instanceof Long dim) || dim < 0) {
                 throw new InvalidBatchException("NPY header 'shape' must be a tuple of non-negative integers, got "
                         + repr(shape));
             }
-            result[i] = (Long) d;
+            result[i] = dim;
         }
         return result;
     }

@@ -53,22 +53,13 @@ final class PyLiteral {
             throw error("unexpected end");
         }
         char c = text.charAt(pos);
-        switch (c) {
-            case '{':
-                return dict(depth);
-            case '(':
-                return sequence(')', depth);
-            case '[':
-                return sequence(']', depth);
-            case '\'':
-            case '"':
-                return string(c);
-            default:
-                if (c == '-' || c == '+' || c == '.' || (c >= '0' && c <= '9')) {
-                    return number();
-                }
-                return name();
-        }
+        return switch (c) {
+            case '{' -> dict(depth);
+            case '(' -> sequence(')', depth);
+            case '[' -> sequence(']', depth);
+            case '\'', '"' -> string(c);
+            default -> c == '-' || c == '+' || c == '.' || (c >= '0' && c <= '9') ? number() : name();
+        };
     }
 
     private Map<String, Object> dict(int depth) throws InvalidBatchException {
@@ -80,8 +71,7 @@ final class PyLiteral {
                 pos++;
                 return dict;
             }
-            Object key = value(depth + 1);
-            if (!(key instanceof String)) {
+            if (!(value(depth + 1) instanceof String key)) {
                 throw error("dict keys must be strings");
             }
             skipSpace();
@@ -89,7 +79,7 @@ final class PyLiteral {
             if (dict.containsKey(key)) {
                 throw error("duplicate key '" + key + "'");
             }
-            dict.put((String) key, value(depth + 1));
+            dict.put(key, value(depth + 1));
             skipSpace();
             if (peek() == ',') {
                 pos++;
@@ -186,17 +176,15 @@ final class PyLiteral {
             pos++;
         }
         String word = text.substring(start, pos);
-        switch (word) {
-            case "True":
-                return Boolean.TRUE;
-            case "False":
-                return Boolean.FALSE;
-            case "None":
-                return null;
-            default:
+        return switch (word) {
+            case "True" -> Boolean.TRUE;
+            case "False" -> Boolean.FALSE;
+            case "None" -> null;
+            default -> {
                 pos = start;
                 throw error(word.isEmpty() ? "unexpected '" + text.charAt(pos) + "'" : "unexpected name '" + word + "'");
-        }
+            }
+        };
     }
 
     private void skipSpace() {

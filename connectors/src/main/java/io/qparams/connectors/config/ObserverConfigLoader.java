@@ -1,6 +1,6 @@
 package io.qparams.connectors.config;
 
-import io.qparams.connectors.records.DeadLetters;
+import io.qparams.connectors.Reasons;
 import io.qparams.observers.InvalidObserverConfigException;
 import io.qparams.observers.NonFinitePolicy;
 import io.qparams.observers.ObserverConfig;
@@ -44,13 +44,20 @@ public final class ObserverConfigLoader {
     }
 
     public static ObserverConfig load(Path file) {
-        String yaml;
+        return parse(read(file), file.toString());
+    }
+
+    /**
+     * The config file's text, unparsed (the job ships the text to its task managers).
+     *
+     * @throws InvalidObserverConfigException with a one-line reason naming the file
+     */
+    public static String read(Path file) {
         try {
-            yaml = Files.readString(file, StandardCharsets.UTF_8);
+            return Files.readString(file, StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new InvalidObserverConfigException(file + ": cannot read the config: " + e);
+            throw new InvalidObserverConfigException(Reasons.oneLine(file + ": cannot read the config: " + e));
         }
-        return parse(yaml, file.toString());
     }
 
     /** @param sourceName names the config in messages (the file path) */
@@ -59,7 +66,7 @@ public final class ObserverConfigLoader {
             return parseDocument(yaml, sourceName);
         } catch (InvalidObserverConfigException e) {
             // Reasons may quote the file's own text (a value, a mapping): one line, whatever it holds.
-            String reason = DeadLetters.oneLine(e.getMessage());
+            String reason = Reasons.oneLine(e.getMessage());
             throw reason.equals(e.getMessage()) ? e : new InvalidObserverConfigException(reason);
         }
     }
@@ -69,11 +76,10 @@ public final class ObserverConfigLoader {
         if (document == null) {
             throw new InvalidObserverConfigException(sourceName + ": the config is empty (expected 'observers')");
         }
-        if (!(document instanceof Map)) {
+        if (!(document instanceof Map<?, ?> top)) {
             throw new InvalidObserverConfigException(sourceName
                     + ": the config must be a mapping with 'observers' (and optionally 'nonfinite')");
         }
-        Map<?, ?> top = (Map<?, ?>) document;
         checkKeys(top, TOP_KEYS, sourceName);
         NonFinitePolicy nonFinite = NonFinitePolicy.REJECT;
         if (top.containsKey("nonfinite")) {
@@ -82,11 +88,10 @@ public final class ObserverConfigLoader {
         if (!top.containsKey("observers")) {
             throw new InvalidObserverConfigException(sourceName + ": missing key 'observers' (the list of rules)");
         }
-        if (!(top.get("observers") instanceof List)) {
+        if (!(top.get("observers") instanceof List<?> items)) {
             throw new InvalidObserverConfigException(sourceName + ": 'observers' must be a list of rules, got "
                     + describe(top.get("observers")));
         }
-        List<?> items = (List<?>) top.get("observers");
         if (items.isEmpty()) {
             throw new InvalidObserverConfigException(sourceName + ": 'observers' is empty: at least one rule is needed");
         }
@@ -108,28 +113,27 @@ public final class ObserverConfigLoader {
             Mark mark = e.getProblemMark();
             throw new InvalidObserverConfigException(sourceName + ": invalid YAML"
                     + (mark == null ? "" : " at line " + (mark.getLine() + 1) + ", column " + (mark.getColumn() + 1))
-                    + ": " + DeadLetters.oneLine((e.getContext() == null ? "" : e.getContext() + ", ") + e.getProblem()));
+                    + ": " + Reasons.oneLine((e.getContext() == null ? "" : e.getContext() + ", ") + e.getProblem()));
         } catch (YAMLException e) {
-            throw new InvalidObserverConfigException(sourceName + ": invalid YAML: " + DeadLetters.oneLine(e.getMessage()));
+            throw new InvalidObserverConfigException(sourceName + ": invalid YAML: " + Reasons.oneLine(e.getMessage()));
         } catch (RuntimeException e) {
             // SnakeYAML throws plain IllegalArgumentException for some malformed input (e.g. the tag "!%6").
-            throw new InvalidObserverConfigException(sourceName + ": invalid YAML: " + DeadLetters.oneLine(String.valueOf(e.getMessage())));
+            throw new InvalidObserverConfigException(sourceName + ": invalid YAML: " + Reasons.oneLine(String.valueOf(e.getMessage())));
         }
     }
 
     private static ObserverConfig.Rule rule(Object item, String where) {
-        if (!(item instanceof Map)) {
+        if (!(item instanceof Map<?, ?> rule)) {
             throw new InvalidObserverConfigException(where + ": a rule must be a mapping with 'match' and 'observer', got "
                     + describe(item));
         }
-        Map<?, ?> rule = (Map<?, ?>) item;
         Object match = rule.get("match");
         String at = match instanceof String ? where + " (match \"" + match + "\")" : where;
         checkKeys(rule, RULE_KEYS, at);
         if (!rule.containsKey("match")) {
             throw new InvalidObserverConfigException(at + ": missing key 'match' (a glob of tensor names)");
         }
-        if (!(match instanceof String) || ((String) match).isEmpty()) {
+        if (!(match instanceof String glob) || glob.isEmpty()) {
             throw new InvalidObserverConfigException(at + ": 'match' must be a non-empty string glob, got "
                     + describe(match));
         }
@@ -154,12 +158,11 @@ public final class ObserverConfigLoader {
                 b.qscheme(QScheme.parse(string(rule.get("qscheme"), "qscheme")));
             }
             if (rule.containsKey("reduce_range")) {
-                Object reduceRange = rule.get("reduce_range");
-                if (!(reduceRange instanceof Boolean)) {
+                if (!(rule.get("reduce_range") instanceof Boolean reduceRange)) {
                     throw new InvalidObserverConfigException("'reduce_range' must be true or false, got "
-                            + describe(reduceRange));
+                            + describe(rule.get("reduce_range")));
                 }
-                b.reduceRange((Boolean) reduceRange);
+                b.reduceRange(reduceRange);
             }
             b.quantMin(optionalInt(rule.get("quant_min"), "quant_min"));
             b.quantMax(optionalInt(rule.get("quant_max"), "quant_max"));
@@ -178,7 +181,7 @@ public final class ObserverConfigLoader {
             }
             return b.build();
         });
-        return new ObserverConfig.Rule((String) match, spec);
+        return new ObserverConfig.Rule(glob, spec);
     }
 
     private static void checkKeys(Map<?, ?> map, List<String> known, String where) {
@@ -191,10 +194,10 @@ public final class ObserverConfigLoader {
     }
 
     private static String string(Object value, String key) {
-        if (!(value instanceof String)) {
+        if (!(value instanceof String text)) {
             throw new InvalidObserverConfigException("'" + key + "' must be a string, got " + describe(value));
         }
-        return (String) value;
+        return text;
     }
 
     /** A YAML integer in int32 range, or null (torch's None). */
@@ -214,10 +217,10 @@ public final class ObserverConfigLoader {
 
     /** A YAML number (ints allowed), as a Python float. */
     private static double number(Object value, String key) {
-        if (!(value instanceof Number)) {
+        if (!(value instanceof Number number)) {
             throw new InvalidObserverConfigException("'" + key + "' must be a number, got " + describe(value));
         }
-        return ((Number) value).doubleValue();
+        return number.doubleValue();
     }
 
     private static String describe(Object value) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import io.qparams.connectors.Reasons;
 import io.qparams.observers.InvalidBatchException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -40,7 +41,7 @@ public final class ControlMessage {
                 String key = p.currentName();
                 JsonToken v = p.nextToken();
                 if (!key.equals("op")) {
-                    throw new InvalidBatchException("control message has unknown key '" + DeadLetters.excerpt(key)
+                    throw new InvalidBatchException("control message has unknown key '" + Reasons.excerpt(key)
                             + "' (expected only \"op\")");
                 }
                 if (op != null) {
@@ -56,15 +57,15 @@ public final class ControlMessage {
             }
         } catch (JsonProcessingException e) {
             throw new InvalidBatchException("control message is not valid JSON: "
-                    + DeadLetters.oneLine(e.getOriginalMessage()));
+                    + Reasons.oneLine(e.getOriginalMessage()));
         } catch (IOException | RuntimeException e) {
-            throw new InvalidBatchException("control message is not valid JSON: " + DeadLetters.oneLine(e.toString()));
+            throw new InvalidBatchException("control message is not valid JSON: " + Reasons.oneLine(e.toString()));
         }
         if (op == null) {
             throw new InvalidBatchException("control message lacks 'op' (expected {\"op\": \"reset\"})");
         }
         if (!op.equals("reset")) {
-            throw new InvalidBatchException("unknown control op '" + DeadLetters.excerpt(op) + "' (expected \"reset\")");
+            throw new InvalidBatchException("unknown control op '" + Reasons.excerpt(op) + "' (expected \"reset\")");
         }
         return RESET;
     }

@@ -31,10 +31,10 @@ public final class FloatJson {
 
     /** Reads back what {@link #number}/{@link #nonFinite} wrote: a number, or one of the three strings. */
     public static float parse(Object jsonValue) {
-        if (jsonValue instanceof Number) {
-            return (float) ((Number) jsonValue).doubleValue();
+        if (jsonValue instanceof Number number) {
+            return (float) number.doubleValue();
         }
-        Float nonFinite = jsonValue instanceof String ? nonFiniteValue((String) jsonValue) : null;
+        Float nonFinite = jsonValue instanceof String text ? nonFiniteValue(text) : null;
         if (nonFinite == null) {
             throw new IllegalArgumentException("not a float: " + jsonValue);
         }
@@ -43,15 +43,11 @@ public final class FloatJson {
 
     /** NaN, +inf or -inf for the strings "NaN", "Infinity", "-Infinity"; null for any other text. */
     public static Float nonFiniteValue(String text) {
-        switch (text) {
-            case "NaN":
-                return Float.NaN;
-            case "Infinity":
-                return Float.POSITIVE_INFINITY;
-            case "-Infinity":
-                return Float.NEGATIVE_INFINITY;
-            default:
-                return null;
-        }
+        return switch (text) {
+            case "NaN" -> Float.NaN;
+            case "Infinity" -> Float.POSITIVE_INFINITY;
+            case "-Infinity" -> Float.NEGATIVE_INFINITY;
+            default -> null;
+        };
     }
 }

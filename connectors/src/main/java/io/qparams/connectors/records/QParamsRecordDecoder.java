@@ -2,6 +2,7 @@ package io.qparams.connectors.records;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -25,14 +26,11 @@ public final class QParamsRecordDecoder {
         if (text.indexOf('\n') >= 0 && text.indexOf('\n') != text.length() - 1) {
             throw new IOException("a qparams record is one line");
         }
-        Object parsed = JsonValues.parse(record);
-        if (!(parsed instanceof Map)) {
+        if (!(JsonValues.parse(record) instanceof Map<?, ?> m)) {
             throw new IOException("a qparams record is a JSON object");
         }
-        @SuppressWarnings("unchecked")
-        Map<String, Object> m = (Map<String, Object>) parsed;
         int last = -1;
-        for (String key : m.keySet()) {
+        for (Object key : m.keySet()) {
             int at = ORDER.indexOf(key);
             if (at < 0) {
                 throw new IOException("unknown field '" + key + "'");
@@ -58,8 +56,7 @@ public final class QParamsRecordDecoder {
             b.quantMin = (Long) m.get("quant_min");
             b.quantMax = (Long) m.get("quant_max");
             Object c = m.get("averaging_constant");
-            b.averagingConstant = c == null ? null : c instanceof Number ? ((Number) c).doubleValue()
-                    : (double) FloatJson.parse(c);
+            b.averagingConstant = c == null ? null : c instanceof Number n ? n.doubleValue() : (double) FloatJson.parse(c);
             b.chAxis = (Long) m.get("ch_axis");
             boolean perChannel = b.chAxis != null;
             b.batches = (Long) m.get("batches");
@@ -75,13 +72,12 @@ public final class QParamsRecordDecoder {
             } else if (m.get("zero_point") != null) {
                 throw new IOException("zero_point without scale");
             }
-            @SuppressWarnings("unchecked")
-            Map<String, Object> source = (Map<String, Object>) m.get("source");
+            Map<?, ?> source = (Map<?, ?>) m.get("source");
             b.source = source.containsKey("topic")
                     ? RecordSource.kafka((String) source.get("topic"), Math.toIntExact((Long) source.get("partition")),
                             (Long) source.get("offset"))
                     : RecordSource.file((String) source.get("file"), (Long) source.get("index"));
-            return new QParamsRecord(b);
+            return b.build();
         } catch (ClassCastException | IllegalArgumentException | NullPointerException | ArithmeticException e) {
             throw new IOException("malformed qparams record: " + e.getMessage(), e);
         }
@@ -109,6 +105,6 @@ public final class QParamsRecordDecoder {
         if (list != value instanceof List) {
             throw new IOException((list ? "a list" : "a scalar") + " expected, got " + value);
         }
-        return list ? (List<?>) value : java.util.Collections.singletonList(value);
+        return list ? (List<?>) value : Collections.singletonList(value);
     }
 }

@@ -42,11 +42,11 @@ class QParamsRecordEncoderTest {
                 + "\"source\":{\"topic\":\"activations\",\"partition\":0,\"offset\":1234}}", line);
         assertEquals(129, zeroPoint);
         QParamsRecord record = QParamsRecordDecoder.decode(line.getBytes(StandardCharsets.UTF_8));
-        assertEquals(Float.floatToIntBits(scale), Float.floatToIntBits(record.scale[0]));
-        assertEquals(0.01, record.averagingConstant);
-        assertNull(record.chAxis);
+        assertEquals(Float.floatToIntBits(scale), Float.floatToIntBits(record.scale()[0]));
+        assertEquals(0.01, record.averagingConstant());
+        assertNull(record.chAxis());
         assertFalse(record.perChannel());
-        assertEquals(KAFKA, record.source);
+        assertEquals(KAFKA, record.source());
     }
 
     @Test
@@ -62,9 +62,9 @@ class QParamsRecordEncoderTest {
                 + "\"ch_axis\":-1,\"batches\":1,\"min_val\":[-1.0,0.0,2.0],\"max_val\":[1.0,0.5,3.0],\"scale\":["), line);
         assertTrue(line.endsWith("\"zero_point\":[0,0,0],\"source\":{\"file\":\"batches/w.npy\",\"index\":3}}"), line);
         QParamsRecord record = QParamsRecordDecoder.decode(line.getBytes(StandardCharsets.UTF_8));
-        assertEquals(-1L, record.chAxis);
-        assertArrayEquals(new long[] {0, 0, 0}, record.zeroPoint);
-        assertEquals(RecordSource.file("batches/w.npy", 3), record.source);
+        assertEquals(-1L, record.chAxis());
+        assertArrayEquals(new long[] {0, 0, 0}, record.zeroPoint());
+        assertEquals(RecordSource.file("batches/w.npy", 3), record.source());
     }
 
     @Test
@@ -75,10 +75,10 @@ class QParamsRecordEncoderTest {
         String line = encode("t", spec, state, KAFKA);
         assertTrue(line.contains("\"averaging_constant\":0.5,\"ch_axis\":0,\"batches\":2"), line);
         QParamsRecord record = QParamsRecordDecoder.decode(line.getBytes(StandardCharsets.UTF_8));
-        assertNull(record.zeroPoint);
+        assertNull(record.zeroPoint());
         QParams expected = new Observer(spec).calculateQParams(state);
-        assertEquals(expected.zeroPointFloat(0), record.zeroPointFloat[0]);
-        assertEquals(Float.floatToIntBits(expected.zeroPointFloat(1)), Float.floatToIntBits(record.zeroPointFloat[1]));
+        assertEquals(expected.zeroPointFloat(0), record.zeroPointFloat()[0]);
+        assertEquals(Float.floatToIntBits(expected.zeroPointFloat(1)), Float.floatToIntBits(record.zeroPointFloat()[1]));
         assertTrue(line.contains("\"zero_point\":[" + FloatJson.number(expected.zeroPointFloat(0)) + ","), line);
     }
 
@@ -94,8 +94,8 @@ class QParamsRecordEncoderTest {
         assertFalse(line.contains("averaging_constant"));
         QParamsRecord record = QParamsRecordDecoder.decode(line.getBytes(StandardCharsets.UTF_8));
         assertFalse(record.isOk());
-        assertNull(record.scale);
-        assertTrue(Float.isNaN(record.minVal[0]));
+        assertNull(record.scale());
+        assertTrue(Float.isNaN(record.minVal()[0]));
     }
 
     @Test
@@ -106,7 +106,7 @@ class QParamsRecordEncoderTest {
                 new Observer(spec).calculateQParams(ObserverState.initial(false)), KAFKA);
         String line = new String(bytes, StandardCharsets.UTF_8);
         assertFalse(line.contains("\n"));
-        assertEquals(name, QParamsRecordDecoder.decode(bytes).tensor);
+        assertEquals(name, QParamsRecordDecoder.decode(bytes).tensor());
         assertTrue(line.contains("\"min_val\":\"Infinity\",\"max_val\":\"-Infinity\",\"scale\":1.0,\"zero_point\":0"), line);
     }
 
@@ -141,7 +141,7 @@ class QParamsRecordEncoderTest {
             ObserverState state = new ObserverState(new float[] {f}, new float[] {f}, 1);
             QParamsRecord record = QParamsRecordDecoder.decode(QParamsRecordEncoder.encode("t", spec, state,
                     new Observer(spec).calculateQParams(state), KAFKA));
-            assertEquals(Float.floatToIntBits(f), Float.floatToIntBits(record.minVal[0]));
+            assertEquals(Float.floatToIntBits(f), Float.floatToIntBits(record.minVal()[0]));
         }
     }
 

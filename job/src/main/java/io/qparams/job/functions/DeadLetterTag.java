@@ -1,6 +1,6 @@
 package io.qparams.job.functions;
 
-import io.qparams.job.records.DeadLetter;
+import io.qparams.connectors.kafka.DeadLetter;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.util.OutputTag;
 

@@ -2,22 +2,22 @@ package io.qparams.job.functions;
 
 import java.nio.charset.StandardCharsets;
 
+import io.qparams.connectors.BatchPipeline;
 import io.qparams.connectors.batch.BatchDecoder;
+import io.qparams.connectors.kafka.DeadLetter;
+import io.qparams.connectors.kafka.KafkaInput;
 import io.qparams.job.ObserverConfigSource;
-import io.qparams.job.records.DeadLetter;
-import io.qparams.job.records.KafkaInput;
 import io.qparams.job.records.TensorEvent;
 import io.qparams.observers.BatchMinMax;
 import io.qparams.observers.InvalidBatchException;
-import io.qparams.observers.ObserverConfig;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
- * Runs in the source task, before the keyBy: finds the tensor's rule, decodes the batch and reduces it
- * to min/max, so only those vectors cross the network. A bad record becomes a dead letter, never an
- * exception: the job does not restart over bad input.
+ * Runs in the source task, before the keyBy: the decode half of the {@link BatchPipeline} (the
+ * tensor's rule, the batch reduced to min/max), so only those vectors cross the network. A bad
+ * record becomes a dead letter, never an exception: the job does not restart over bad input.
  */
 public final class DecodeAndReduce extends ProcessFunction<KafkaInput, TensorEvent> {
     private static final long serialVersionUID = 1L;
@@ -25,8 +25,7 @@ public final class DecodeAndReduce extends ProcessFunction<KafkaInput, TensorEve
 
     private final ObserverConfigSource configSource;
     private final int maxBatchBytes;
-    private transient ObserverConfig config;
-    private transient BatchDecoder decoder;
+    private transient BatchPipeline pipeline;
 
     public DecodeAndReduce(ObserverConfigSource configSource) {
         this(configSource, BatchDecoder.DEFAULT_MAX_VALUE_BYTES);
@@ -40,8 +39,7 @@ public final class DecodeAndReduce extends ProcessFunction<KafkaInput, TensorEve
 
     @Override
     public void open(OpenContext openContext) {
-        config = configSource.config();
-        decoder = new BatchDecoder(maxBatchBytes);
+        pipeline = new BatchPipeline(configSource.config(), maxBatchBytes);
     }
 
     @Override
@@ -51,28 +49,14 @@ public final class DecodeAndReduce extends ProcessFunction<KafkaInput, TensorEve
             ctx.output(DeadLetterTag.DEAD_LETTERS, DeadLetter.of(record, NO_KEY));
             return;
         }
-        int rule = config.ruleIndexFor(tensor);
-        if (rule < 0) {
-            ctx.output(DeadLetterTag.DEAD_LETTERS, DeadLetter.of(record, "no observer rule matches tensor '" + tensor + "'"));
-            return;
-        }
-        if (record.value == null) {
-            ctx.output(DeadLetterTag.DEAD_LETTERS, DeadLetter.of(record, "record has no value: expected a batch"));
-            return;
-        }
-        BatchMinMax batch;
         try {
-            batch = decoder.decode(record.value, record.contentType, config.rules().get(rule).spec(), config.nonFinite());
+            int rule = pipeline.ruleFor(tensor);
+            BatchMinMax batch = pipeline.decode(rule, record.value, record.contentType);
+            if (batch != null) { // null: an empty tensor, which changes nothing (CONTRACT section 1)
+                out.collect(TensorEvent.batch(tensor, rule, batch, record));
+            }
         } catch (InvalidBatchException e) {
             ctx.output(DeadLetterTag.DEAD_LETTERS, DeadLetter.of(record, e.getMessage()));
-            return;
-        } catch (RuntimeException e) {
-            // A decoder bug must not restart the job over one record: park the record with the cause.
-            ctx.output(DeadLetterTag.DEAD_LETTERS, DeadLetter.of(record, "cannot decode batch: " + e));
-            return;
-        }
-        if (batch != null) { // null: an empty tensor, which changes nothing (CONTRACT section 1)
-            out.collect(TensorEvent.batch(tensor, rule, batch, record));
         }
     }
 

@@ -2,18 +2,16 @@ package io.qparams.job.functions;
 
 import java.nio.charset.StandardCharsets;
 
-import io.qparams.connectors.records.QParamsRecordEncoder;
+import io.qparams.connectors.BatchPipeline;
+import io.qparams.connectors.batch.StatsJson;
+import io.qparams.connectors.kafka.DeadLetter;
+import io.qparams.connectors.kafka.QParamsOutput;
 import io.qparams.connectors.records.RecordSource;
 import io.qparams.job.ObserverConfigSource;
-import io.qparams.job.records.DeadLetter;
-import io.qparams.job.records.QParamsOutput;
-import io.qparams.connectors.batch.StatsJson;
 import io.qparams.job.records.TensorEvent;
 import io.qparams.job.serializers.ObserverStateSerializer;
 import io.qparams.observers.BatchMinMax;
 import io.qparams.observers.InvalidBatchException;
-import io.qparams.observers.Observer;
-import io.qparams.observers.ObserverConfig;
 import io.qparams.observers.ObserverState;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
@@ -22,10 +20,11 @@ import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
- * One PyTorch-exact observer per tensor (the key). A batch updates the tensor's state and emits one
- * qparams record; a reset clears the state, so the next batch starts afresh at {@code batches = 1}.
- * A batch the observer refuses (channel count changed, wrong family) leaves the state as it was and
- * goes to the dead letters as JSON stats, the only form of it that reached this operator.
+ * One PyTorch-exact observer per tensor (the key), the observe-and-encode half of the
+ * {@link BatchPipeline}. A batch updates the tensor's state and emits one qparams record; a reset
+ * clears the state, so the next batch starts afresh at {@code batches = 1}. A batch the observer
+ * refuses (channel count changed, wrong family) leaves the state as it was and goes to the dead
+ * letters as JSON stats, the only form of it that reached this operator.
  */
 public final class ObserveFunction extends KeyedProcessFunction<String, TensorEvent, QParamsOutput> {
     private static final long serialVersionUID = 1L;
@@ -33,7 +32,7 @@ public final class ObserveFunction extends KeyedProcessFunction<String, TensorEv
     public static final String STATE_NAME = "observer-state";
 
     private final ObserverConfigSource configSource;
-    private transient ObserverConfig config;
+    private transient BatchPipeline pipeline;
     private transient ValueState<ObserverState> observerState;
 
     public ObserveFunction(ObserverConfigSource configSource) {
@@ -42,7 +41,7 @@ public final class ObserveFunction extends KeyedProcessFunction<String, TensorEv
 
     @Override
     public void open(OpenContext openContext) {
-        config = configSource.config();
+        pipeline = new BatchPipeline(configSource.config());
         observerState = getRuntimeContext().getState(
                 new ValueStateDescriptor<>(STATE_NAME, ObserverStateSerializer.INSTANCE));
     }
@@ -53,14 +52,15 @@ public final class ObserveFunction extends KeyedProcessFunction<String, TensorEv
             observerState.clear();
             return;
         }
-        Observer observer = config.rules().get(event.rule).observer();
         ObserverState state = observerState.value();
         if (state == null) {
-            state = observer.initialState();
+            state = pipeline.initialState(event.rule);
         }
         BatchMinMax batch = event.toBatch();
+        byte[] record;
         try {
-            observer.update(state, batch);
+            record = pipeline.observe(event.tensor, event.rule, state, batch,
+                    RecordSource.kafka(event.sourceTopic, event.sourcePartition, event.sourceOffset));
         } catch (InvalidBatchException e) {
             ctx.output(DeadLetterTag.DEAD_LETTERS, new DeadLetter(event.tensor.getBytes(StandardCharsets.UTF_8),
                     StatsJson.encode(batch), StatsJson.CONTENT_TYPE, e.getMessage(), event.sourceTopic,
@@ -68,9 +68,6 @@ public final class ObserveFunction extends KeyedProcessFunction<String, TensorEv
             return;
         }
         observerState.update(state);
-        byte[] record = QParamsRecordEncoder.encode(event.tensor, observer.spec(), state,
-                observer.calculateQParams(state),
-                RecordSource.kafka(event.sourceTopic, event.sourcePartition, event.sourceOffset));
         out.collect(new QParamsOutput(event.tensor, record));
     }
 }

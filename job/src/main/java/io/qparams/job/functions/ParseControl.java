@@ -1,8 +1,8 @@
 package io.qparams.job.functions;
 
+import io.qparams.connectors.kafka.DeadLetter;
+import io.qparams.connectors.kafka.KafkaInput;
 import io.qparams.connectors.records.ControlMessage;
-import io.qparams.job.records.DeadLetter;
-import io.qparams.job.records.KafkaInput;
 import io.qparams.job.records.TensorEvent;
 import io.qparams.observers.InvalidBatchException;
 import org.apache.flink.streaming.api.functions.ProcessFunction;

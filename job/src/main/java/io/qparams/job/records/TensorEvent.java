@@ -1,5 +1,6 @@
 package io.qparams.job.records;
 
+import io.qparams.connectors.kafka.KafkaInput;
 import io.qparams.observers.BatchMinMax;
 
 /**

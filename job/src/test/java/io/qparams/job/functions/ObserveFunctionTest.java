@@ -8,10 +8,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.qparams.connectors.kafka.DeadLetter;
+import io.qparams.connectors.kafka.KafkaInput;
+import io.qparams.connectors.kafka.QParamsOutput;
 import io.qparams.job.ObserverConfigSource;
-import io.qparams.job.records.DeadLetter;
-import io.qparams.job.records.KafkaInput;
-import io.qparams.job.records.QParamsOutput;
 import io.qparams.job.records.TensorEvent;
 import io.qparams.job.testutil.QParamsAssertions;
 import io.qparams.observers.BatchMinMax;
@@ -20,12 +20,12 @@ import io.qparams.observers.ObserverConfig;
 import io.qparams.observers.ObserverState;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
-import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
-import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.runtime.state.StateBackend;
 import org.apache.flink.runtime.state.hashmap.HashMapStateBackend;
 import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -80,14 +80,11 @@ class ObserveFunctionTest {
 
     /** The backend {@code --state-backend} names (the job sets it through StateBackendOptions). */
     static StateBackend stateBackend(String name) {
-        switch (name) {
-            case "hashmap":
-                return new HashMapStateBackend();
-            case "rocksdb":
-                return new EmbeddedRocksDBStateBackend();
-            default:
-                throw new IllegalArgumentException(name);
-        }
+        return switch (name) {
+            case "hashmap" -> new HashMapStateBackend();
+            case "rocksdb" -> new EmbeddedRocksDBStateBackend();
+            default -> throw new IllegalArgumentException(name);
+        };
     }
 
     private TensorEvent batch(String tensor, BatchMinMax batch) {

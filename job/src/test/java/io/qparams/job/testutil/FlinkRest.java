@@ -32,11 +32,6 @@ public final class FlinkRest {
         return JSON.readTree(response.body());
     }
 
-    /** {@code GET /jobs/<id>}: the job's state, e.g. RUNNING. */
-    public String state(JobID job) throws IOException, InterruptedException {
-        return get("jobs/" + job).get("state").asText();
-    }
-
     /** The job's {@code numRestarts} metric ({@code GET /jobs/<id>/metrics?get=numRestarts}); waits for the first fetch. */
     public long numRestarts(JobID job) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
@@ -52,9 +47,26 @@ public final class FlinkRest {
         }
     }
 
-    /** Entries of {@code GET /jobs/<id>/exceptions}: every failure that restarted (or ended) the job. */
+    /**
+     * Entries of {@code GET /jobs/<id>/exceptions}: every failure that restarted (or ended) the job. The
+     * REST server answers from a copy of the job's state that may be seconds old: to see a failure that
+     * just happened, {@link #awaitExceptionCount wait} for it.
+     */
     public int exceptionCount(JobID job) throws IOException, InterruptedException {
         JsonNode history = get("jobs/" + job + "/exceptions").get("exceptionHistory");
         return history == null ? 0 : history.get("entries").size();
+    }
+
+    /** Waits until the job's exception history holds at least {@code n} entries; fails after the timeout. */
+    public void awaitExceptionCount(JobID job, int n, Duration timeout) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        int count;
+        while ((count = exceptionCount(job)) < n) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("job " + job + " has " + count + " exceptions after " + timeout + ", expected "
+                        + n + " or more");
+            }
+            Thread.sleep(200);
+        }
     }
 }

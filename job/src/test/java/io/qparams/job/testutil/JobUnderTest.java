@@ -7,9 +7,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import io.qparams.job.JobOptions;
-import io.qparams.job.QparamsJob;
+import io.qparams.job.QParamsJob;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
@@ -26,24 +27,25 @@ public final class JobUnderTest implements AutoCloseable {
     private JobClient client;
 
     /** @param yaml the observer config, or null for the defaults */
-    public JobUnderTest(EmbeddedKafka kafka, Path dir, String yaml, int parallelism, String... extraArgs)
+    public JobUnderTest(EmbeddedKafkaExtension kafka, Path dir, String yaml, int parallelism, String... extraArgs)
             throws Exception {
-        this(kafka, dir, yaml, parallelism, EmbeddedKafka.randomTopic("activations"),
-                EmbeddedKafka.randomTopic("control"), EmbeddedKafka.randomTopic("group"), List.of(extraArgs));
+        this(kafka, dir, yaml, parallelism, EmbeddedKafkaExtension.randomTopic("activations"),
+                EmbeddedKafkaExtension.randomTopic("control"), EmbeddedKafkaExtension.randomTopic("group"),
+                List.of(extraArgs));
     }
 
     /** With the given input and control topics and group (a savepoint's sources remember them). */
-    public static JobUnderTest onTopics(EmbeddedKafka kafka, Path dir, String yaml, int parallelism, String input,
-            String control, String groupId, String... extraArgs) throws Exception {
+    public static JobUnderTest onTopics(EmbeddedKafkaExtension kafka, Path dir, String yaml, int parallelism,
+            String input, String control, String groupId, String... extraArgs) throws Exception {
         return new JobUnderTest(kafka, dir, yaml, parallelism, input, control, groupId, List.of(extraArgs));
     }
 
-    private JobUnderTest(EmbeddedKafka kafka, Path dir, String yaml, int parallelism, String input, String control,
-            String groupId, List<String> extraArgs) throws Exception {
+    private JobUnderTest(EmbeddedKafkaExtension kafka, Path dir, String yaml, int parallelism, String input,
+            String control, String groupId, List<String> extraArgs) throws Exception {
         this.input = input;
         this.control = control;
-        this.output = EmbeddedKafka.randomTopic("qparams");
-        this.dlq = EmbeddedKafka.randomTopic("dlq");
+        this.output = EmbeddedKafkaExtension.randomTopic("qparams");
+        this.dlq = EmbeddedKafkaExtension.randomTopic("dlq");
         List<String> args = new ArrayList<>(List.of("--bootstrap-servers", kafka.bootstrapServers(),
                 "--input-topic", input, "--output-topic", output, "--dlq-topic", dlq, "--control-topic", control,
                 "--group-id", groupId, "--parallelism", Integer.toString(parallelism),
@@ -66,7 +68,7 @@ public final class JobUnderTest implements AutoCloseable {
     public JobUnderTest start(Configuration extra) throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.configure(extra);
-        client = QparamsJob.start(env, options);
+        client = QParamsJob.start(env, options);
         return this;
     }
 
@@ -111,10 +113,10 @@ public final class JobUnderTest implements AutoCloseable {
     }
 
     @Override
-    public void close() throws ExecutionException {
+    public void close() throws ExecutionException, TimeoutException {
         if (client != null) {
             try {
-                client.cancel().get();
+                client.cancel().get(60, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

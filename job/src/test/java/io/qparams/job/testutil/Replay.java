@@ -3,27 +3,25 @@ package io.qparams.job.testutil;
 import java.util.HashMap;
 import java.util.Map;
 
-import io.qparams.connectors.batch.BatchDecoder;
-import io.qparams.connectors.records.QParamsRecordEncoder;
+import io.qparams.connectors.BatchPipeline;
 import io.qparams.connectors.records.RecordSource;
 import io.qparams.observers.BatchMinMax;
 import io.qparams.observers.InvalidBatchException;
-import io.qparams.observers.Observer;
 import io.qparams.observers.ObserverConfig;
 import io.qparams.observers.ObserverState;
 
 /**
- * The qparams records a failure-free job must emit, computed outside Flink: each batch decoded and
- * applied in log order through the connectors and observers APIs, each record encoded with its source.
- * What the job emits must equal these bytes exactly.
+ * The qparams records a failure-free job must emit, computed outside Flink: each batch through the
+ * job's {@link BatchPipeline}, in log order, each record encoded with its source. What the job emits
+ * must equal these bytes exactly: whatever Flink does (the keyBy, restarts, restores), the records
+ * are a pure function of the input log.
  */
 public final class Replay {
-    private final ObserverConfig config;
-    private final BatchDecoder decoder = new BatchDecoder(Integer.MAX_VALUE - 8);
+    private final BatchPipeline pipeline;
     private final Map<String, ObserverState> states = new HashMap<>();
 
     public Replay(ObserverConfig config) {
-        this.config = config;
+        this.pipeline = new BatchPipeline(config, Integer.MAX_VALUE - 8);
     }
 
     /**
@@ -34,19 +32,15 @@ public final class Replay {
      */
     public byte[] apply(String tensor, byte[] value, String contentType, String topic, int partition, long offset)
             throws InvalidBatchException {
-        Observer observer = config.observerFor(tensor);
-        if (observer == null) {
-            throw new InvalidBatchException("no observer rule matches tensor '" + tensor + "'");
-        }
-        BatchMinMax batch = decoder.decode(value, contentType, observer.spec(), config.nonFinite());
+        int rule = pipeline.ruleFor(tensor);
+        BatchMinMax batch = pipeline.decode(rule, value, contentType);
         if (batch == null) {
             return null;
         }
-        ObserverState state = states.computeIfAbsent(tensor, t -> observer.initialState()).copy();
-        observer.update(state, batch);
+        ObserverState state = states.computeIfAbsent(tensor, t -> pipeline.initialState(rule)).copy();
+        byte[] record = pipeline.observe(tensor, rule, state, batch, RecordSource.kafka(topic, partition, offset));
         states.put(tensor, state);
-        return QParamsRecordEncoder.encode(tensor, observer.spec(), state, observer.calculateQParams(state),
-                RecordSource.kafka(topic, partition, offset));
+        return record;
     }
 
     /** A reset from the control topic. */

@@ -1,4 +1,6 @@
-package io.qparams.job.records;
+package io.qparams.connectors.kafka;
+
+import java.nio.charset.StandardCharsets;
 
 /** One qparams record for the output topic: the tensor (the key) and the encoded JSON value. A Flink POJO. */
 public class QParamsOutput {
@@ -15,6 +17,6 @@ public class QParamsOutput {
 
     @Override
     public String toString() {
-        return new String(value, java.nio.charset.StandardCharsets.UTF_8);
+        return new String(value, StandardCharsets.UTF_8);
     }
 }

@@ -1,7 +1,6 @@
-package io.qparams.job.records;
+package io.qparams.connectors.kafka;
 
 import java.nio.charset.StandardCharsets;
-
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.kafka.clients.producer.ProducerRecord;
 

@@ -1,4 +1,4 @@
-package io.qparams.job.records;
+package io.qparams.connectors.kafka;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
-
-import io.qparams.job.Topics;
 import org.junit.jupiter.api.Test;
 
 class DeadLetterTest {

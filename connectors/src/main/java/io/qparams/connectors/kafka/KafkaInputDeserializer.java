@@ -1,7 +1,7 @@
-package io.qparams.job.records;
+package io.qparams.connectors.kafka;
 
+import io.qparams.connectors.batch.BatchDecoder;
 import java.nio.charset.StandardCharsets;
-
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.util.Collector;
@@ -11,7 +11,6 @@ import org.apache.kafka.common.header.Header;
 /** Keeps the raw bytes: decoding happens in DecodeAndReduce, where a failure becomes a dead letter. */
 public final class KafkaInputDeserializer implements KafkaRecordDeserializationSchema<KafkaInput> {
     private static final long serialVersionUID = 1L;
-    public static final String CONTENT_TYPE_HEADER = "content-type";
 
     @Override
     public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<KafkaInput> out) {
@@ -20,7 +19,7 @@ public final class KafkaInputDeserializer implements KafkaRecordDeserializationS
     }
 
     private static String contentType(ConsumerRecord<byte[], byte[]> record) {
-        Header header = record.headers().lastHeader(CONTENT_TYPE_HEADER);
+        Header header = record.headers().lastHeader(BatchDecoder.CONTENT_TYPE_HEADER);
         return header == null || header.value() == null ? null : new String(header.value(), StandardCharsets.UTF_8);
     }
 

@@ -1,13 +1,6 @@
-package io.qparams.job;
+package io.qparams.connectors.kafka;
 
 import java.time.Duration;
-
-import io.qparams.job.records.DeadLetter;
-import io.qparams.job.records.DeadLetterSerializer;
-import io.qparams.job.records.KafkaInput;
-import io.qparams.job.records.KafkaInputDeserializer;
-import io.qparams.job.records.QParamsOutput;
-import io.qparams.job.records.QParamsOutputSerializer;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
@@ -15,7 +8,7 @@ import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
-/** The real Kafka sources and sinks, from the job's options. */
+/** The real Kafka sources and sinks, from the job's settings. */
 public final class KafkaEndpoints {
     /** The broker's default transaction.max.timeout.ms (15 min): the sink's timeout must not exceed it. */
     static final Duration BROKER_MAX_TRANSACTION_TIMEOUT = Duration.ofMinutes(15);
@@ -24,20 +17,20 @@ public final class KafkaEndpoints {
     private KafkaEndpoints() {
     }
 
-    public static KafkaSource<KafkaInput> inputSource(JobOptions options) {
-        return source(options, options.inputTopic(), "input");
+    public static KafkaSource<KafkaInput> inputSource(KafkaSettings settings) {
+        return source(settings, settings.inputTopic(), "input");
     }
 
-    public static KafkaSource<KafkaInput> controlSource(JobOptions options) {
-        return source(options, options.controlTopic(), "control");
+    public static KafkaSource<KafkaInput> controlSource(KafkaSettings settings) {
+        return source(settings, settings.controlTopic(), "control");
     }
 
-    public static KafkaSink<QParamsOutput> outputSink(JobOptions options) {
-        return sink(options, new QParamsOutputSerializer(options.outputTopic()), "output");
+    public static KafkaSink<QParamsOutput> outputSink(KafkaSettings settings) {
+        return sink(settings, new QParamsOutputSerializer(settings.outputTopic()), "output");
     }
 
-    public static KafkaSink<DeadLetter> deadLetterSink(JobOptions options) {
-        return sink(options, new DeadLetterSerializer(options.dlqTopic()), "dlq");
+    public static KafkaSink<DeadLetter> deadLetterSink(KafkaSettings settings) {
+        return sink(settings, new DeadLetterSerializer(settings.dlqTopic()), "dlq");
     }
 
     /**
@@ -48,13 +41,13 @@ public final class KafkaEndpoints {
      */
     static final int MAX_REQUEST_BYTES = Topics.DLQ_MAX_MESSAGE_BYTES;
 
-    private static KafkaSource<KafkaInput> source(JobOptions options, String topic, String role) {
+    private static KafkaSource<KafkaInput> source(KafkaSettings settings, String topic, String role) {
         return KafkaSource.<KafkaInput>builder()
-                .setBootstrapServers(options.bootstrapServers())
+                .setBootstrapServers(settings.bootstrapServers())
                 .setTopics(topic)
-                .setGroupId(options.groupId())
-                .setClientIdPrefix(options.groupId() + "-" + role)
-                .setStartingOffsets(startingOffsets(options.startingOffsets()))
+                .setGroupId(settings.groupId())
+                .setClientIdPrefix(settings.groupId() + "-" + role)
+                .setStartingOffsets(startingOffsets(settings.startingOffsets()))
                 .setDeserializer(new KafkaInputDeserializer())
                 // Offsets are committed on checkpoints (the restart point is the checkpoint, not the group).
                 .setProperty("commit.offsets.on.checkpoint", "true")
@@ -66,26 +59,23 @@ public final class KafkaEndpoints {
     }
 
     @SuppressWarnings("deprecation") // the connector's committedOffsets() takes only the deprecated enum
-    static OffsetsInitializer startingOffsets(JobOptions.StartingOffsets startingOffsets) {
-        switch (startingOffsets) {
-            case EARLIEST:
-                return OffsetsInitializer.earliest();
-            case LATEST:
-                return OffsetsInitializer.latest();
-            default:
-                return OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
-        }
+    static OffsetsInitializer startingOffsets(StartingOffsets startingOffsets) {
+        return switch (startingOffsets) {
+            case EARLIEST -> OffsetsInitializer.earliest();
+            case LATEST -> OffsetsInitializer.latest();
+            case COMMITTED -> OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
+        };
     }
 
-    private static <T> KafkaSink<T> sink(JobOptions options, KafkaRecordSerializationSchema<T> schema, String role) {
+    private static <T> KafkaSink<T> sink(KafkaSettings settings, KafkaRecordSerializationSchema<T> schema, String role) {
         var builder = KafkaSink.<T>builder()
-                .setBootstrapServers(options.bootstrapServers())
+                .setBootstrapServers(settings.bootstrapServers())
                 .setRecordSerializer(schema)
                 .setProperty("max.request.size", Integer.toString(MAX_REQUEST_BYTES));
-        if (options.delivery() == JobOptions.Delivery.EXACTLY_ONCE) {
+        if (settings.delivery() == Delivery.EXACTLY_ONCE) {
             builder.setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
-                    .setTransactionalIdPrefix(options.groupId() + "-" + role)
-                    .setProperty("transaction.timeout.ms", Long.toString(transactionTimeout(options.checkpointInterval()).toMillis()));
+                    .setTransactionalIdPrefix(settings.groupId() + "-" + role)
+                    .setProperty("transaction.timeout.ms", Long.toString(transactionTimeout(settings.checkpointInterval()).toMillis()));
         } else {
             builder.setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE);
         }

@@ -1,8 +1,8 @@
-package io.qparams.job.records;
+package io.qparams.connectors.kafka;
 
-import java.nio.charset.StandardCharsets;
-
+import io.qparams.connectors.batch.BatchDecoder;
 import io.qparams.connectors.records.DeadLetters;
+import java.nio.charset.StandardCharsets;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -19,12 +19,12 @@ public final class DeadLetterSerializer implements KafkaRecordSerializationSchem
     @Override
     public ProducerRecord<byte[], byte[]> serialize(DeadLetter element, KafkaSinkContext context, Long timestamp) {
         RecordHeaders headers = new RecordHeaders();
-        headers.add(DeadLetters.ERROR, utf8(DeadLetters.oneLine(element.reason)));
+        headers.add(DeadLetters.ERROR, DeadLetters.errorHeaderValue(element.reason));
         headers.add(DeadLetters.SOURCE_TOPIC, utf8(element.sourceTopic));
         headers.add(DeadLetters.SOURCE_PARTITION, utf8(Integer.toString(element.sourcePartition)));
         headers.add(DeadLetters.SOURCE_OFFSET, utf8(Long.toString(element.sourceOffset)));
         if (element.contentType != null) {
-            headers.add(KafkaInputDeserializer.CONTENT_TYPE_HEADER, utf8(element.contentType));
+            headers.add(BatchDecoder.CONTENT_TYPE_HEADER, utf8(element.contentType));
         }
         return new ProducerRecord<>(topic, null, timestamp, element.key, element.value, headers);
     }

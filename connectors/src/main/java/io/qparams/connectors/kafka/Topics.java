@@ -1,18 +1,19 @@
-package io.qparams.job;
+package io.qparams.connectors.kafka;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,13 +34,13 @@ public final class Topics {
     private Topics() {
     }
 
-    /** The topics these options name, with the partition count each gets when created. */
-    public static Map<String, Integer> of(JobOptions options) {
+    /** The topics these settings name, with the partition count each gets when created. */
+    public static Map<String, Integer> of(KafkaSettings settings) {
         Map<String, Integer> topics = new LinkedHashMap<>();
-        topics.put(options.inputTopic(), INPUT_PARTITIONS);
-        topics.put(options.outputTopic(), INPUT_PARTITIONS);
-        topics.put(options.dlqTopic(), OTHER_PARTITIONS);
-        topics.put(options.controlTopic(), OTHER_PARTITIONS);
+        topics.put(settings.inputTopic(), INPUT_PARTITIONS);
+        topics.put(settings.outputTopic(), INPUT_PARTITIONS);
+        topics.put(settings.dlqTopic(), OTHER_PARTITIONS);
+        topics.put(settings.controlTopic(), OTHER_PARTITIONS);
         return topics;
     }
 
@@ -61,14 +62,14 @@ public final class Topics {
             List<NewTopic> missing = new ArrayList<>();
             topics.forEach((name, partitions) -> {
                 if (!existing.contains(name)) {
-                    NewTopic topic = new NewTopic(name, java.util.Optional.of(partitions), java.util.Optional.empty());
+                    NewTopic topic = new NewTopic(name, Optional.of(partitions), Optional.empty());
                     if (name.equals(dlqTopic)) {
                         topic.configs(Map.of("max.message.bytes", Integer.toString(DLQ_MAX_MESSAGE_BYTES)));
                     }
                     missing.add(topic);
                 }
             });
-            for (Map.Entry<String, org.apache.kafka.common.KafkaFuture<Void>> result
+            for (Map.Entry<String, KafkaFuture<Void>> result
                     : admin.createTopics(missing).values().entrySet()) {
                 try {
                     result.getValue().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);

@@ -24,7 +24,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class QparamsJobTest {
+class QParamsJobTest {
     @TempDir
     Path dir;
 
@@ -32,8 +32,8 @@ class QparamsJobTest {
     void everyOperatorHasANameAndAUid() {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         JobOptions options = JobOptions.parse("--bootstrap-servers", "127.0.0.1:1");
-        QparamsJob.configure(env, options);
-        QparamsJob.fromOptions(options).build(env);
+        QParamsJob.configure(env, options);
+        QParamsJob.fromOptions(options).build(env);
         Set<String> uids = new HashSet<>();
         for (Transformation<?> t : env.getTransformations()) {
             collect(t, uids);
@@ -62,7 +62,7 @@ class QparamsJobTest {
         for (String backend : new String[] {"hashmap", "rocksdb"}) {
             JobOptions options = JobOptions.parse("--state-backend", backend, "--checkpoint-interval", "2s");
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-            QparamsJob.configure(env, options);
+            QParamsJob.configure(env, options);
             Configuration conf = (Configuration) env.getConfiguration();
             assertEquals(backend, conf.get(StateBackendOptions.STATE_BACKEND));
             assertEquals(backend.equals("rocksdb"), conf.get(CheckpointingOptions.INCREMENTAL_CHECKPOINTS));
@@ -84,12 +84,12 @@ class QparamsJobTest {
         Path config = dir.resolve("bad.yaml");
         Files.writeString(config, "observers:\n  - match: \"*\"\n    observer: MinMaxObserver\n    qscheme: per_channel_affine\n");
         JobOptions options = JobOptions.parse("--config", config.toString());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> QparamsJob.fromOptions(options));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> QParamsJob.fromOptions(options));
         assertFalse(e.getMessage().contains("\n"), e.getMessage());
         assertTrue(e.getMessage().contains("per_tensor"), e.getMessage());
 
         JobOptions missing = JobOptions.parse("--config", dir.resolve("absent.yaml").toString());
-        IllegalArgumentException absent = assertThrows(IllegalArgumentException.class, () -> QparamsJob.fromOptions(missing));
+        IllegalArgumentException absent = assertThrows(IllegalArgumentException.class, () -> QParamsJob.fromOptions(missing));
         assertTrue(absent.getMessage().contains("absent.yaml"), absent.getMessage());
     }
 }

@@ -1,4 +1,6 @@
-package io.qparams.job.records;
+package io.qparams.connectors.kafka;
+
+import java.nio.charset.StandardCharsets;
 
 /**
  * One Kafka record as the job needs it: key and value bytes, the {@code content-type} header and the
@@ -29,6 +31,6 @@ public class KafkaInput {
     @Override
     public String toString() {
         return "KafkaInput{" + topic + "-" + partition + "@" + offset + ", key="
-                + (key == null ? "null" : new String(key, java.nio.charset.StandardCharsets.UTF_8)) + "}";
+                + (key == null ? "null" : new String(key, StandardCharsets.UTF_8)) + "}";
     }
 }

@@ -1,15 +1,21 @@
 package io.qparams.job;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
+import io.qparams.connectors.kafka.DeadLetter;
+import io.qparams.connectors.kafka.KafkaEndpoints;
+import io.qparams.connectors.kafka.KafkaInput;
+import io.qparams.connectors.kafka.QParamsOutput;
+import io.qparams.connectors.kafka.Topics;
+import io.qparams.job.flags.FlagConverters;
+import io.qparams.job.flags.JobCommand;
 import io.qparams.job.functions.DeadLetterTag;
 import io.qparams.job.functions.DecodeAndReduce;
 import io.qparams.job.functions.ObserveFunction;
 import io.qparams.job.functions.ParseControl;
-import io.qparams.job.records.DeadLetter;
-import io.qparams.job.records.KafkaInput;
-import io.qparams.job.records.QParamsOutput;
 import io.qparams.job.records.TensorEvent;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -37,8 +43,8 @@ import org.slf4j.LoggerFactory;
  * dead-letter sink. Sources and sinks are constructor arguments: {@link #main} wires Kafka, tests may
  * wire bounded ones.
  */
-public final class QparamsJob {
-    private static final Logger LOG = LoggerFactory.getLogger(QparamsJob.class);
+public final class QParamsJob {
+    private static final Logger LOG = LoggerFactory.getLogger(QParamsJob.class);
     public static final String JOB_NAME = "qparams";
 
     /** First restart after a failure; doubled per consecutive failure up to {@link #MAX_RESTART_BACKOFF}. */
@@ -54,7 +60,7 @@ public final class QparamsJob {
     private final Sink<DeadLetter> deadLetters;
     private int maxBatchBytes = JobOptions.DEFAULT_MAX_BATCH_BYTES;
 
-    public QparamsJob(ObserverConfigSource config, Source<KafkaInput, ?, ?> input, Source<KafkaInput, ?, ?> control,
+    public QParamsJob(ObserverConfigSource config, Source<KafkaInput, ?, ?> input, Source<KafkaInput, ?, ?> control,
             Sink<QParamsOutput> output, Sink<DeadLetter> deadLetters) {
         this.config = Objects.requireNonNull(config, "config");
         this.input = Objects.requireNonNull(input, "input");
@@ -68,14 +74,14 @@ public final class QparamsJob {
      * throws {@link io.qparams.observers.InvalidObserverConfigException} with a one-line reason);
      * creates no topic (see {@link #prepare}).
      */
-    public static QparamsJob fromOptions(JobOptions options) {
-        return new QparamsJob(options.observerConfig(), KafkaEndpoints.inputSource(options),
+    public static QParamsJob fromOptions(JobOptions options) {
+        return new QParamsJob(options.observerConfig(), KafkaEndpoints.inputSource(options),
                 KafkaEndpoints.controlSource(options), KafkaEndpoints.outputSink(options),
                 KafkaEndpoints.deadLetterSink(options)).withMaxBatchBytes(options.maxBatchBytes());
     }
 
     /** Input values above this many bytes go to the DLQ unparsed ({@code --max-batch-bytes}). */
-    public QparamsJob withMaxBatchBytes(int maxBatchBytes) {
+    public QParamsJob withMaxBatchBytes(int maxBatchBytes) {
         this.maxBatchBytes = maxBatchBytes;
         return this;
     }
@@ -107,9 +113,9 @@ public final class QparamsJob {
      * @throws IllegalStateException when Kafka cannot be reached to create the topics
      */
     public static void prepare(StreamExecutionEnvironment env, JobOptions options) {
-        QparamsJob job = fromOptions(options);
+        QParamsJob job = fromOptions(options);
         configure(env, options);
-        java.util.List<String> created = Topics.createMissing(options.bootstrapServers(), Topics.of(options),
+        List<String> created = Topics.createMissing(options.bootstrapServers(), Topics.of(options),
                 options.dlqTopic());
         if (!created.isEmpty()) {
             LOG.info("created missing topics {}", created);
@@ -151,7 +157,8 @@ public final class QparamsJob {
         conf.set(CheckpointingOptions.CHECKPOINTING_CONSISTENCY_MODE, CheckpointingMode.EXACTLY_ONCE);
         conf.set(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
                 ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
-        conf.set(StateBackendOptions.STATE_BACKEND, options.stateBackend().flagValue());
+        // Flink's names for the backends are the flag's own spellings: hashmap, rocksdb.
+        conf.set(StateBackendOptions.STATE_BACKEND, FlagConverters.spelling(options.stateBackend()));
         if (options.stateBackend() == JobOptions.StateBackend.ROCKSDB) {
             conf.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
         }
@@ -179,8 +186,15 @@ public final class QparamsJob {
         return env.executeAsync(JOB_NAME);
     }
 
-    /** What {@code flink run qparams-job.jar [options]} calls. */
+    /**
+     * What {@code flink run qparams-job.jar [flags]} calls. A bad flag throws an
+     * IllegalArgumentException with a one-line reason (the Flink CLI reports it); {@code --help}
+     * prints the flags and submits nothing.
+     */
     public static void main(String[] args) throws Exception {
-        run(StreamExecutionEnvironment.getExecutionEnvironment(), JobOptions.parse(args));
+        Optional<JobOptions> options = JobCommand.parse(args, System.out);
+        if (options.isPresent()) {
+            run(StreamExecutionEnvironment.getExecutionEnvironment(), options.get());
+        }
     }
 }

@@ -1,6 +1,4 @@
-package io.qparams.job.records;
-
-import io.qparams.job.Topics;
+package io.qparams.connectors.kafka;
 
 /**
  * A record the job refused (CONTRACT section 4): the original key and value, the original

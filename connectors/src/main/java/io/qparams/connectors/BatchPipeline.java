@@ -1,0 +1,87 @@
+package io.qparams.connectors;
+
+import io.qparams.connectors.batch.BatchDecoder;
+import io.qparams.connectors.records.QParamsRecordEncoder;
+import io.qparams.connectors.records.RecordSource;
+import io.qparams.observers.BatchMinMax;
+import io.qparams.observers.InvalidBatchException;
+import io.qparams.observers.Observer;
+import io.qparams.observers.ObserverConfig;
+import io.qparams.observers.ObserverState;
+
+/**
+ * One batch's way from a record value to a qparams record, written once for the job and for
+ * {@code qparams calibrate}: find the tensor's rule, decode and reduce the value as the rule's
+ * observer reduces a batch, apply the reduced batch to the tensor's state, encode the record. The
+ * job runs the two halves on either side of its keyBy (decode in the source task, so only min/max
+ * vectors cross the network; observe where the state lives); the CLI runs them back to back. Every
+ * refusal is an {@link InvalidBatchException} whose one-line message is the reason a dead letter
+ * or the CLI gives.
+ *
+ * <p>One per thread: not thread-safe (the decoder reuses its buffers).
+ */
+public final class BatchPipeline {
+    private final ObserverConfig config;
+    private final BatchDecoder decoder;
+
+    public BatchPipeline(ObserverConfig config) {
+        this(config, BatchDecoder.DEFAULT_MAX_VALUE_BYTES);
+    }
+
+    /** @param maxBatchBytes larger values are refused before any parsing */
+    public BatchPipeline(ObserverConfig config, int maxBatchBytes) {
+        this.config = config;
+        this.decoder = new BatchDecoder(maxBatchBytes);
+    }
+
+    /**
+     * The index of the first rule whose glob matches the tensor: it names the observer in the job's
+     * events and states.
+     *
+     * @throws InvalidBatchException when no rule matches
+     */
+    public int ruleFor(String tensor) throws InvalidBatchException {
+        int rule = config.ruleIndexFor(tensor);
+        if (rule < 0) {
+            throw new InvalidBatchException("no observer rule matches tensor '" + tensor + "'");
+        }
+        return rule;
+    }
+
+    /**
+     * Decodes a record value and reduces it to min/max as the rule's observer reduces a batch.
+     *
+     * @param contentType the record's {@code content-type}, or null to let the bytes decide
+     * @return the reduced batch, or null for an empty tensor (nothing to apply or emit, as in torch)
+     * @throws InvalidBatchException for a missing, malformed or refused value
+     */
+    public BatchMinMax decode(int rule, byte[] value, String contentType) throws InvalidBatchException {
+        if (value == null) {
+            throw new InvalidBatchException("record has no value: expected a batch");
+        }
+        return decoder.decode(value, contentType, observer(rule).spec(), config.nonFinite());
+    }
+
+    /** The state a tensor of this rule starts from (and returns to on a reset). */
+    public ObserverState initialState(int rule) {
+        return observer(rule).initialState();
+    }
+
+    /**
+     * Applies a reduced batch to the tensor's state and encodes the qparams record of the result.
+     *
+     * @param state updated in place; left as it was when the batch is refused
+     * @throws InvalidBatchException when the observer refuses the batch (its channel count changed,
+     *     or per-tensor stats reached a per-channel observer)
+     */
+    public byte[] observe(String tensor, int rule, ObserverState state, BatchMinMax batch, RecordSource source)
+            throws InvalidBatchException {
+        Observer observer = observer(rule);
+        observer.update(state, batch);
+        return QParamsRecordEncoder.encode(tensor, observer.spec(), state, observer.calculateQParams(state), source);
+    }
+
+    private Observer observer(int rule) {
+        return config.rules().get(rule).observer();
+    }
+}

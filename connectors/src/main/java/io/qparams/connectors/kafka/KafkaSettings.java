@@ -1,0 +1,26 @@
+package io.qparams.connectors.kafka;
+
+import java.time.Duration;
+
+/** What the job's Kafka sources, sinks and topics need of its options (the job's options record implements it). */
+public interface KafkaSettings {
+    String bootstrapServers();
+
+    /** The consumer group; also the prefix of client ids and transactional ids. */
+    String groupId();
+
+    String inputTopic();
+
+    String outputTopic();
+
+    String dlqTopic();
+
+    String controlTopic();
+
+    StartingOffsets startingOffsets();
+
+    Delivery delivery();
+
+    /** Bounds the sink's transaction timeout: a transaction stays open for one checkpoint interval. */
+    Duration checkpointInterval();
+}
