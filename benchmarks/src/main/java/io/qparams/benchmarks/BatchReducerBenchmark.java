@@ -6,12 +6,6 @@ import io.qparams.observers.InvalidBatchException;
 import io.qparams.observers.NonFinitePolicy;
 import io.qparams.observers.ObserverKind;
 import io.qparams.observers.ObserverSpec;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
-import java.nio.LongBuffer;
-import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -24,12 +18,19 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+
 /**
  * Throughput of {@link BatchReducer} on one 4 MiB float32 batch, as the NPY decoder meets it: the
  * little-endian bytes of a Kafka record value. {@code perTensor} and {@code perChannel*} hand the
- * {@code byte[]} to {@code acceptFloat32}, the production path (fused with the Vector API, which the
- * fork's JVM has); the {@code copy*} twins decode chunk by chunk into a reused {@code float[]} and
- * call {@code accept}, the path without the module.
+ * {@code byte[]} to {@code acceptFloat32}, the production path (fused with the Vector API, which
+ * the fork's JVM has); the {@code copy*} twins decode chunk by chunk into a reused {@code float[]}
+ * and call {@code accept}, the path without the module.
  *
  * <p>Every benchmark counts one operation per byte of the batch ({@link OperationsPerInvocation}),
  * so JMH's ops/s are bytes/s and the scores compare directly with the baselines, which read the
@@ -40,16 +41,22 @@ import org.openjdk.jmh.annotations.Warmup;
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @OperationsPerInvocation(BatchReducerBenchmark.BYTES)
-@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g", "--add-modules", "jdk.incubator.vector"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"-Xms1g", "-Xmx1g", "--add-modules", "jdk.incubator.vector"})
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 public class BatchReducerBenchmark {
     static final int BYTES = 4 << 20;
     static final int FLOATS = BYTES / Float.BYTES;
-    /** Floats per decoded chunk: 32 KiB, small enough to stay in L1/L2 between decode and reduce. */
+
+    /**
+     * Floats per decoded chunk: 32 KiB, small enough to stay in L1/L2 between decode and reduce.
+     */
     static final int CHUNK = 8192;
 
-    private static final ObserverSpec PER_TENSOR = ObserverSpec.builder(ObserverKind.MinMaxObserver).build();
+    private static final ObserverSpec PER_TENSOR =
+            ObserverSpec.builder(ObserverKind.MinMaxObserver).build();
     private static final long[] FLAT = {FLOATS};
     private static final long[] CHANNELS_FIRST = {64, FLOATS / 64};
     private static final long[] CHANNELS_LAST = {FLOATS / 64, 64};
@@ -88,9 +95,9 @@ public class BatchReducerBenchmark {
     }
 
     /**
-     * Baseline 1: XOR of every 8-byte word through a {@link LongBuffer} view, the widest scalar read
-     * a little-endian heap buffer offers; four independent accumulators so the loop is bound by the
-     * loads, not by a dependency chain.
+     * Baseline 1: XOR of every 8-byte word through a {@link LongBuffer} view, the widest scalar
+     * read a little-endian heap buffer offers; four independent accumulators so the loop is bound
+     * by the loads, not by a dependency chain.
      */
     @Benchmark
     public long baselineXorLongs() {
@@ -115,8 +122,8 @@ public class BatchReducerBenchmark {
 
     /**
      * Baseline 2: the bulk copy the reducer benchmarks start with, bytes into a reused chunk
-     * ({@code asLongBuffer().get(long[])}, a memcpy for a native-order view), then a vectorizable XOR
-     * over the chunk so every byte is also looked at.
+     * ({@code asLongBuffer().get(long[])}, a memcpy for a native-order view), then a vectorizable
+     * XOR over the chunk so every byte is also looked at.
      */
     @Benchmark
     public long baselineCopyXor() {
@@ -133,7 +140,9 @@ public class BatchReducerBenchmark {
         return x;
     }
 
-    /** Baseline 3: the bulk copy alone, bytes into the reused float chunk; reads every byte once. */
+    /**
+     * Baseline 3: the bulk copy alone, bytes into the reused float chunk; reads every byte once.
+     */
     @Benchmark
     public float baselineCopy() {
         FloatBuffer floats = bytes.asFloatBuffer();
@@ -169,7 +178,10 @@ public class BatchReducerBenchmark {
         return reduceBytes(perChannel(1), NCHW);
     }
 
-    /** ch_axis 1 of a late NCHW activation [256, 64, 8, 8]: runs of 64, too short to reduce one by one. */
+    /**
+     * ch_axis 1 of a late NCHW activation [256, 64, 8, 8]: runs of 64, too short to reduce one by
+     * one.
+     */
     @Benchmark
     public BatchMinMax perChannelNchwSmall() throws InvalidBatchException {
         return reduceBytes(perChannel(1), NCHW_SMALL);

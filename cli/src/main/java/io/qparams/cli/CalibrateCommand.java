@@ -10,6 +10,15 @@ import io.qparams.observers.InvalidBatchException;
 import io.qparams.observers.InvalidObserverConfigException;
 import io.qparams.observers.ObserverConfig;
 import io.qparams.observers.ObserverState;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.IParameterConsumer;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParentCommand;
+
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -23,56 +32,70 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Stack;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.IParameterConsumer;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.ArgSpec;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.ParentCommand;
 
 /**
  * {@code qparams calibrate}: the job's observers, offline, over batch files applied in the order
  * given, like the records of one partition. One qparams record per non-empty batch on stdout; a
  * refused batch prints its reason on stderr and the rest goes on.
  */
-@Command(name = "calibrate", sortOptions = false, sortSynopsis = false,
+@Command(
+        name = "calibrate",
+        sortOptions = false,
+        sortSynopsis = false,
         header = "Apply the same observers offline to NPY or JSON batch files.",
-        description = {"Applies the job's observers offline to NPY or JSON batch files, in the order given, as the "
-                + "job applies the records of one partition. Prints one qparams record (a JSON line) per non-empty "
-                + "batch on stdout, with source = {\"file\": path, \"index\": i}, i the batch's 0-based position in "
-                + "the input; a refused batch prints its reason on stderr and the rest goes on.", ""},
-        footer = {"", "Exit status: 0 every batch applied; 1 some batches refused (reasons on stderr); 2 a bad command "
-                + "line, config, manifest or a missing file (one line on stderr)."})
+        description = {
+            "Applies the job's observers offline to NPY or JSON batch files, in the order given, as"
+                + " the job applies the records of one partition. Prints one qparams record (a JSON"
+                + " line) per non-empty batch on stdout, with source = {\"file\": path, \"index\":"
+                + " i}, i the batch's 0-based position in the input; a refused batch prints its"
+                + " reason on stderr and the rest goes on.",
+            ""
+        },
+        footer = {
+            "",
+            "Exit status: 0 every batch applied; 1 some batches refused (reasons on stderr); 2 a"
+                    + " bad command line, config, manifest or a missing file (one line on stderr)."
+        })
 final class CalibrateCommand implements Callable<Integer> {
     private static final long PROGRESS_INTERVAL_NANOS = 5_000_000_000L;
 
-    @ParentCommand
-    private QParams qparams;
+    @ParentCommand private QParams qparams;
 
-    @Option(names = "--config", paramLabel = "FILE", converter = FlagConverters.PathFlag.class,
-            description = "Observer rules, YAML, see the README's Config reference (default: "
-                    + "MovingAverageMinMaxObserver with torch's defaults for every tensor, nonfinite: reject).")
+    @Option(
+            names = "--config",
+            paramLabel = "FILE",
+            converter = FlagConverters.PathFlag.class,
+            description =
+                    "Observer rules, YAML, see the README's Config reference (default:"
+                            + " MovingAverageMinMaxObserver with torch's defaults for every tensor,"
+                            + " nonfinite: reject).")
     private Path config;
 
-    @Option(names = "--tensor", paramLabel = "NAME FILE...", hideParamSyntax = true,
-            parameterConsumer = TensorFiles.class, description = "Apply the batch files (NPY or JSON) to tensor NAME, "
-                    + "in the order given; repeat --tensor for more tensors, applied one after the other "
-                    + "(default: none; give --tensor or --manifest).")
+    @Option(
+            names = "--tensor",
+            paramLabel = "NAME FILE...",
+            hideParamSyntax = true,
+            parameterConsumer = TensorFiles.class,
+            description =
+                    "Apply the batch files (NPY or JSON) to tensor NAME, in the order given; repeat"
+                        + " --tensor for more tensors, applied one after the other (default: none;"
+                        + " give --tensor or --manifest).")
     private List<BatchFile> tensorFiles = new ArrayList<>();
 
-    @Option(names = "--manifest", paramLabel = "FILE", converter = FlagConverters.PathFlag.class,
-            description = "JSON lines {\"tensor\": \"...\", \"file\": \"path\"}, paths relative to the manifest, "
-                    + "applied in order, tensors interleaved (default: none; not with --tensor).")
+    @Option(
+            names = "--manifest",
+            paramLabel = "FILE",
+            converter = FlagConverters.PathFlag.class,
+            description =
+                    "JSON lines {\"tensor\": \"...\", \"file\": \"path\"}, paths relative to the"
+                            + " manifest, applied in order, tensors interleaved (default: none; not"
+                            + " with --tensor).")
     private Path manifest;
 
-    @Mixin
-    private HelpOption help;
+    @Mixin private HelpOption help;
 
     /** A batch file and the tensor it belongs to; display is the path as the user wrote it. */
-    record BatchFile(String tensor, Path path, String display) {
-    }
+    record BatchFile(String tensor, Path path, String display) {}
 
     /**
      * {@code --tensor NAME FILE...}: the name, then every argument up to the next option (one that
@@ -93,8 +116,9 @@ final class CalibrateCommand implements Callable<Integer> {
                 files++;
             }
             if (files == 0) {
-                throw new ParameterException(command.commandLine(), "--tensor " + tensor
-                        + " needs at least one batch file");
+                throw new ParameterException(
+                        command.commandLine(),
+                        "--tensor " + tensor + " needs at least one batch file");
             }
         }
     }
@@ -109,7 +133,8 @@ final class CalibrateCommand implements Callable<Integer> {
             batches = Manifest.read(manifest);
         }
         if (batches.isEmpty()) {
-            throw new UsageException("nothing to calibrate: give --tensor NAME BATCH_FILE... or --manifest FILE");
+            throw new UsageException(
+                    "nothing to calibrate: give --tensor NAME BATCH_FILE... or --manifest FILE");
         }
         for (BatchFile batch : batches) {
             if (!Files.isRegularFile(batch.path())) {
@@ -134,7 +159,8 @@ final class CalibrateCommand implements Callable<Integer> {
         }
     }
 
-    private static int calibrate(ObserverConfig config, List<BatchFile> batches, PrintStream out, PrintStream err) {
+    private static int calibrate(
+            ObserverConfig config, List<BatchFile> batches, PrintStream out, PrintStream err) {
         BatchPipeline pipeline = new BatchPipeline(config);
         Map<String, ObserverState> states = new HashMap<>();
         OutputStream records = new BufferedOutputStream(out, 1 << 16);
@@ -152,12 +178,23 @@ final class CalibrateCommand implements Callable<Integer> {
                 } catch (InvalidBatchException e) {
                     refused++;
                     records.flush();
-                    err.println("qparams calibrate: " + batch.display() + " (tensor " + batch.tensor() + ", index "
-                            + index + "): " + e.getMessage());
+                    err.println(
+                            "qparams calibrate: "
+                                    + batch.display()
+                                    + " (tensor "
+                                    + batch.tensor()
+                                    + ", index "
+                                    + index
+                                    + "): "
+                                    + e.getMessage());
                 }
                 if (System.nanoTime() - lastProgress > PROGRESS_INTERVAL_NANOS) {
                     lastProgress = System.nanoTime();
-                    err.printf(Locale.ROOT, "qparams calibrate: %d/%d batches%n", index + 1, batches.size());
+                    err.printf(
+                            Locale.ROOT,
+                            "qparams calibrate: %d/%d batches%n",
+                            index + 1,
+                            batches.size());
                 }
             }
             records.flush();
@@ -166,34 +203,45 @@ final class CalibrateCommand implements Callable<Integer> {
             return QParams.EXIT_FAILED;
         }
         if (refused > 0) {
-            err.printf(Locale.ROOT, "qparams calibrate: %d of %d batches refused%n", refused, batches.size());
+            err.printf(
+                    Locale.ROOT,
+                    "qparams calibrate: %d of %d batches refused%n",
+                    refused,
+                    batches.size());
             return QParams.EXIT_FAILED;
         }
         return QParams.EXIT_OK;
     }
 
     /**
-     * One batch file through the pipeline, as the job applies a record of one partition; null for an
-     * empty tensor (no record, as in torch).
+     * One batch file through the pipeline, as the job applies a record of one partition; null for
+     * an empty tensor (no record, as in torch).
      */
-    private static byte[] apply(BatchPipeline pipeline, Map<String, ObserverState> states, BatchFile batch, int index)
+    private static byte[] apply(
+            BatchPipeline pipeline, Map<String, ObserverState> states, BatchFile batch, int index)
             throws InvalidBatchException {
         int rule = pipeline.ruleFor(batch.tensor());
         byte[] value;
         try {
             value = Files.readAllBytes(batch.path());
         } catch (IOException e) {
-            throw new InvalidBatchException("cannot read " + batch.display() + ": " + e.getMessage());
+            throw new InvalidBatchException(
+                    "cannot read " + batch.display() + ": " + e.getMessage());
         }
         BatchMinMax minMax = pipeline.decode(rule, value, contentTypeOf(batch.path()));
         if (minMax == null) {
             return null;
         }
-        ObserverState state = states.computeIfAbsent(batch.tensor(), t -> pipeline.initialState(rule));
-        return pipeline.observe(batch.tensor(), rule, state, minMax, RecordSource.file(batch.display(), index));
+        ObserverState state =
+                states.computeIfAbsent(batch.tensor(), t -> pipeline.initialState(rule));
+        return pipeline.observe(
+                batch.tensor(), rule, state, minMax, RecordSource.file(batch.display(), index));
     }
 
-    /** The file extension stands in for the Kafka record's content-type header; otherwise the decoder sniffs. */
+    /**
+     * The file extension stands in for the Kafka record's content-type header; otherwise the
+     * decoder sniffs.
+     */
     private static String contentTypeOf(Path file) {
         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
         if (name.endsWith(".npy")) {

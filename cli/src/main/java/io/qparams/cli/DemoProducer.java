@@ -1,22 +1,23 @@
 package io.qparams.cli;
 
 import io.qparams.connectors.batch.NpyWriter;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Properties;
-import java.util.Random;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.Random;
+
 /**
  * {@code qparams run --demo}: streams synthetic activations of a small ResNet-like model, as a
  * calibration process with forward hooks would: per step one NPY batch for each of a few dozen
  * tensors, keyed by module name. Convolution outputs (N, C, H, W) meet the per-channel rule of
- * conf/observers.yaml, weights the per-channel symmetric one, everything else the per-tensor
- * moving average. Activation ranges drift slowly, so the moving averages visibly move.
+ * conf/observers.yaml, weights the per-channel symmetric one, everything else the per-tensor moving
+ * average. Activation ranges drift slowly, so the moving averages visibly move.
  */
 final class DemoProducer implements Runnable {
     private static final int BATCH = 2;
@@ -73,7 +74,9 @@ final class DemoProducer implements Runnable {
                 new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
             for (long step = 0; step < steps && !stopped; step++) {
                 for (DemoTensor tensor : tensors) {
-                    producer.send(new ProducerRecord<>(topic, tensor.name, tensor.nextBatch(random, step)));
+                    producer.send(
+                            new ProducerRecord<>(
+                                    topic, tensor.name, tensor.nextBatch(random, step)));
                 }
                 producer.flush();
                 sleepUnlessStopped(stepMillis);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -11,19 +12,22 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** A calibrate manifest: JSON lines {@code {"tensor": "...", "file": "path"}}, paths relative to the manifest. */
+/**
+ * A calibrate manifest: JSON lines {@code {"tensor": "...", "file": "path"}}, paths relative to the
+ * manifest.
+ */
 final class Manifest {
     private static final JsonFactory JSON = new JsonFactory();
 
-    private Manifest() {
-    }
+    private Manifest() {}
 
     static List<CalibrateCommand.BatchFile> read(Path manifest) throws UsageException {
         List<String> lines;
         try {
             lines = Files.readAllLines(manifest, StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new UsageException("manifest not readable: " + manifest + " (" + e.getMessage() + ")");
+            throw new UsageException(
+                    "manifest not readable: " + manifest + " (" + e.getMessage() + ")");
         }
         Path base = manifest.toAbsolutePath().getParent();
         List<CalibrateCommand.BatchFile> batches = new ArrayList<>();
@@ -37,13 +41,17 @@ final class Manifest {
         return batches;
     }
 
-    /** @param where the line's place in the manifest, in front of every reason */
-    private static CalibrateCommand.BatchFile parseLine(String line, Path base, String where) throws UsageException {
+    /**
+     * @param where the line's place in the manifest, in front of every reason
+     */
+    private static CalibrateCommand.BatchFile parseLine(String line, Path base, String where)
+            throws UsageException {
         String tensor = null;
         String file = null;
         try (JsonParser parser = JSON.createParser(line)) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
-                throw new UsageException(where + "expected a JSON object {\"tensor\": ..., \"file\": ...}");
+                throw new UsageException(
+                        where + "expected a JSON object {\"tensor\": ..., \"file\": ...}");
             }
             while (parser.nextToken() == JsonToken.FIELD_NAME) {
                 String key = parser.currentName();
@@ -56,7 +64,8 @@ final class Manifest {
                 } else if (key.equals("file")) {
                     file = parser.getText();
                 } else {
-                    throw new UsageException(where + "unknown key '" + key + "' (expected tensor and file)");
+                    throw new UsageException(
+                            where + "unknown key '" + key + "' (expected tensor and file)");
                 }
             }
             if (parser.nextToken() != null) {

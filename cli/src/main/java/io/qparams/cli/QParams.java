@@ -3,9 +3,6 @@ package io.qparams.cli;
 import io.qparams.connectors.Reasons;
 import io.qparams.job.flags.CommandLines;
 import io.qparams.job.flags.HelpOption;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.HelpCommand;
@@ -13,18 +10,31 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+
 /**
  * {@code bin/qparams}: the top-level command. Each subcommand is a class of its own (a picocli
  * {@code @Command} that is a {@code Callable<Integer>} returning the exit status, with
- * {@code @ParentCommand QParams} for the output streams); adding one is adding its class to
- * {@code subcommands} below, and docs/cli.md picks it up when regenerated.
+ * {@code @ParentCommand QParams} for the output streams); adding one is adding its class to {@code
+ * subcommands} below, and docs/cli.md picks it up when regenerated.
  */
-@Command(name = "qparams", sortOptions = false, sortSynopsis = false,
+@Command(
+        name = "qparams",
+        sortOptions = false,
+        sortSynopsis = false,
         subcommands = {RunCommand.class, CalibrateCommand.class, HelpCommand.class},
-        description = {"Streaming quantization calibration: PyTorch-exact observers over Kafka activation batches "
-                + "(run), or over batch files (calibrate).", ""},
-        footer = {"", "Exit status: 0 success; 1 calibrate refused some batches, or the job failed; 2 a bad command "
-                + "line, config or missing file (one line on stderr)."})
+        description = {
+            "Streaming quantization calibration: PyTorch-exact observers over Kafka activation"
+                    + " batches (run), or over batch files (calibrate).",
+            ""
+        },
+        footer = {
+            "",
+            "Exit status: 0 success; 1 calibrate refused some batches, or the job failed; 2 a bad"
+                    + " command line, config or missing file (one line on stderr)."
+        })
 public final class QParams implements Callable<Integer> {
     static final int EXIT_OK = 0;
     static final int EXIT_FAILED = 1;
@@ -33,11 +43,9 @@ public final class QParams implements Callable<Integer> {
     private final PrintStream out;
     private final PrintStream err;
 
-    @Spec
-    private CommandSpec spec;
+    @Spec private CommandSpec spec;
 
-    @Mixin
-    private HelpOption help;
+    @Mixin private HelpOption help;
 
     private QParams(PrintStream out, PrintStream err) {
         this.out = out;
@@ -48,7 +56,9 @@ public final class QParams implements Callable<Integer> {
         System.exit(run(args, System.out, System.err));
     }
 
-    /** Runs one command line; stdout carries only records and help, everything else goes to stderr. */
+    /**
+     * Runs one command line; stdout carries only records and help, everything else goes to stderr.
+     */
     static int run(String[] args, PrintStream out, PrintStream err) {
         return commandLine(out, err).execute(args);
     }
@@ -62,13 +72,15 @@ public final class QParams implements Callable<Integer> {
         CommandLine cli = CommandLines.configure(new CommandLine(new QParams(out, err)));
         cli.setOut(new PrintWriter(out, true));
         cli.setErr(new PrintWriter(err, true));
-        cli.setParameterExceptionHandler((e, args) -> usageError(e.getCommandLine(), CommandLines.reason(e), err));
-        cli.setExecutionExceptionHandler((e, command, parsed) -> {
-            if (e instanceof UsageException) {
-                return usageError(command, e.getMessage(), err);
-            }
-            throw e;
-        });
+        cli.setParameterExceptionHandler(
+                (e, args) -> usageError(e.getCommandLine(), CommandLines.reason(e), err));
+        cli.setExecutionExceptionHandler(
+                (e, command, parsed) -> {
+                    if (e instanceof UsageException) {
+                        return usageError(command, e.getMessage(), err);
+                    }
+                    throw e;
+                });
         return cli;
     }
 

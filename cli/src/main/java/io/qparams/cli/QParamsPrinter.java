@@ -3,6 +3,12 @@ package io.qparams.cli;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -13,11 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
  * {@code qparams run --print}: follows the qparams topic and prints each record as it arrives,
@@ -37,8 +38,14 @@ final class QParamsPrinter implements Runnable {
     private final Runnable onDone;
     private volatile boolean stopped;
 
-    QParamsPrinter(String bootstrapServers, String topic, boolean rawJson, long maxRecords, boolean fromStart,
-            PrintStream out, Runnable onDone) {
+    QParamsPrinter(
+            String bootstrapServers,
+            String topic,
+            boolean rawJson,
+            long maxRecords,
+            boolean fromStart,
+            PrintStream out,
+            Runnable onDone) {
         this.bootstrapServers = bootstrapServers;
         this.topic = topic;
         this.rawJson = rawJson;
@@ -65,9 +72,12 @@ final class QParamsPrinter implements Runnable {
                 new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
             consumer.subscribe(List.of(topic));
             while (!stopped && (maxRecords <= 0 || printed < maxRecords)) {
-                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
-                    out.println(rawJson ? new String(record.value(), StandardCharsets.UTF_8)
-                            : summarize(record.value()));
+                for (ConsumerRecord<String, byte[]> record :
+                        consumer.poll(Duration.ofMillis(500))) {
+                    out.println(
+                            rawJson
+                                    ? new String(record.value(), StandardCharsets.UTF_8)
+                                    : summarize(record.value()));
                     if (maxRecords > 0 && ++printed >= maxRecords) {
                         break;
                     }
@@ -79,7 +89,10 @@ final class QParamsPrinter implements Runnable {
         }
     }
 
-    /** {@code fc.output  #12  min_val=-3.12 max_val=4.56  scale=0.0301 zero_point=104  MovingAverageMinMaxObserver/quint8}. */
+    /**
+     * {@code fc.output #12 min_val=-3.12 max_val=4.56 scale=0.0301 zero_point=104
+     * MovingAverageMinMaxObserver/quint8}.
+     */
     static String summarize(byte[] json) {
         Map<String, String> fields = new LinkedHashMap<>();
         try (JsonParser parser = JSON.createParser(json)) {
@@ -92,8 +105,15 @@ final class QParamsPrinter implements Runnable {
                     while (parser.nextToken() != JsonToken.END_ARRAY) {
                         items.add(parser.getText());
                     }
-                    String shown = String.join(",", items.subList(0, Math.min(SHOWN_CHANNELS, items.size())));
-                    fields.put(name, "[" + shown + (items.size() > SHOWN_CHANNELS ? ",... x" + items.size() : "") + "]");
+                    String shown =
+                            String.join(
+                                    ",", items.subList(0, Math.min(SHOWN_CHANNELS, items.size())));
+                    fields.put(
+                            name,
+                            "["
+                                    + shown
+                                    + (items.size() > SHOWN_CHANNELS ? ",... x" + items.size() : "")
+                                    + "]");
                 } else if (token == JsonToken.START_OBJECT) {
                     parser.skipChildren();
                 } else {
@@ -103,13 +123,27 @@ final class QParamsPrinter implements Runnable {
         } catch (IOException e) {
             return "unreadable record: " + e.getMessage();
         }
-        StringBuilder line = new StringBuilder(String.format("%-24s #%-4s", fields.get("tensor"), fields.get("batches")));
+        StringBuilder line =
+                new StringBuilder(
+                        String.format("%-24s #%-4s", fields.get("tensor"), fields.get("batches")));
         if (!"ok".equals(fields.get("status"))) {
-            line.append(" ").append(fields.get("status")).append(": ").append(fields.getOrDefault("reason", ""));
+            line.append(" ")
+                    .append(fields.get("status"))
+                    .append(": ")
+                    .append(fields.getOrDefault("reason", ""));
         }
-        line.append(" min_val=").append(fields.get("min_val")).append(" max_val=").append(fields.get("max_val"))
-                .append(" scale=").append(fields.get("scale")).append(" zero_point=").append(fields.get("zero_point"))
-                .append("  ").append(fields.get("observer")).append("/").append(fields.get("dtype"));
+        line.append(" min_val=")
+                .append(fields.get("min_val"))
+                .append(" max_val=")
+                .append(fields.get("max_val"))
+                .append(" scale=")
+                .append(fields.get("scale"))
+                .append(" zero_point=")
+                .append(fields.get("zero_point"))
+                .append("  ")
+                .append(fields.get("observer"))
+                .append("/")
+                .append(fields.get("dtype"));
         return line.toString();
     }
 }

@@ -1,5 +1,8 @@
 package io.qparams.cli;
 
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
 import io.qparams.connectors.Reasons;
 import io.qparams.embeddedkafka.EmbeddedKafka;
 import io.qparams.job.JobOptions;
@@ -7,6 +10,11 @@ import io.qparams.job.QParamsJob;
 import io.qparams.job.flags.FlagConverters;
 import io.qparams.job.flags.HelpOption;
 import io.qparams.job.flags.JobFlags;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,24 +22,25 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
 
 /**
- * {@code qparams run}: the streaming job on Flink's embedded local executor. Without
- * {@code --bootstrap-servers} it first starts a real Kafka broker in this JVM. {@code --demo}
- * streams synthetic activations of a small model into the input topic; {@code --print} follows
- * the qparams topic on stdout (on by default with the embedded broker).
+ * {@code qparams run}: the streaming job on Flink's embedded local executor. Without {@code
+ * --bootstrap-servers} it first starts a real Kafka broker in this JVM. {@code --demo} streams
+ * synthetic activations of a small model into the input topic; {@code --print} follows the qparams
+ * topic on stdout (on by default with the embedded broker).
  */
-@Command(name = "run", sortOptions = false, sortSynopsis = false,
+@Command(
+        name = "run",
+        sortOptions = false,
+        sortSynopsis = false,
         header = "Run the streaming job on Flink's embedded local executor.",
-        description = {"Runs the streaming job on Flink's embedded local executor, with the flags flink run "
-                + "qparams-job.jar takes. Without --bootstrap-servers it first starts a Kafka broker in this JVM "
-                + "on 127.0.0.1 and creates the topics. Runs until Ctrl-C (or --max-records).", ""})
+        description = {
+            "Runs the streaming job on Flink's embedded local executor, with the flags flink run"
+                + " qparams-job.jar takes. Without --bootstrap-servers it first starts a Kafka"
+                + " broker in this JVM on 127.0.0.1 and creates the topics. Runs until Ctrl-C (or"
+                + " --max-records).",
+            ""
+        })
 final class RunCommand implements Callable<Integer> {
     /** How {@code --print} shows the output topic on stdout. */
     enum PrintMode {
@@ -48,32 +57,43 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
-    @ParentCommand
-    private QParams qparams;
+    @ParentCommand private QParams qparams;
 
-    @Mixin
-    private JobFlags jobFlags;
+    @Mixin private JobFlags jobFlags;
 
-    @Option(names = "--demo", description = "A producer streams a small ResNet-like model's activations (29 tensors, "
-            + "NPY) into the input topic (default: off).")
+    @Option(
+            names = "--demo",
+            description =
+                    "A producer streams a small ResNet-like model's activations (29 tensors, "
+                            + "NPY) into the input topic (default: off).")
     private boolean demo;
 
-    @Option(names = "--demo-step-ms", paramLabel = "MS", converter = FlagConverters.PositiveLong.class,
+    @Option(
+            names = "--demo-step-ms",
+            paramLabel = "MS",
+            converter = FlagConverters.PositiveLong.class,
             defaultValue = "500",
             description = "Pause between the demo's rounds of batches (default: ${DEFAULT-VALUE}).")
     private long demoStepMillis;
 
-    @Option(names = "--print", paramLabel = "summary|json|none", converter = PrintModeFlag.class,
-            description = "Follow the output topic on stdout: a summary line per record, the records as JSON, or "
-                    + "nothing (default: summary with the embedded broker or --demo, else none).")
+    @Option(
+            names = "--print",
+            paramLabel = "summary|json|none",
+            converter = PrintModeFlag.class,
+            description =
+                    "Follow the output topic on stdout: a summary line per record, the records as"
+                        + " JSON, or nothing (default: summary with the embedded broker or --demo,"
+                        + " else none).")
     private PrintMode print;
 
-    @Option(names = "--max-records", paramLabel = "N", converter = FlagConverters.PositiveLong.class,
+    @Option(
+            names = "--max-records",
+            paramLabel = "N",
+            converter = FlagConverters.PositiveLong.class,
             description = "Stop after printing N records (default: run until Ctrl-C).")
     private long maxRecords;
 
-    @Mixin
-    private HelpOption help;
+    @Mixin private HelpOption help;
 
     @Override
     public Integer call() throws UsageException {
@@ -81,8 +101,12 @@ final class RunCommand implements Callable<Integer> {
         if (demo && options.config() == null) {
             options = options.withConfig(demoConfig());
         }
-        PrintMode mode = print != null ? print
-                : demo || !options.bootstrapServersGiven() ? PrintMode.SUMMARY : PrintMode.NONE;
+        PrintMode mode =
+                print != null
+                        ? print
+                        : demo || !options.bootstrapServersGiven()
+                                ? PrintMode.SUMMARY
+                                : PrintMode.NONE;
         try {
             options.observerConfig(); // parse and validate the config before anything starts
             return runJob(options, mode, qparams.out(), qparams.err());
@@ -101,25 +125,56 @@ final class RunCommand implements Callable<Integer> {
                 options = options.withBootstrapServers(local.broker.bootstrapServers());
                 err.println("qparams: embedded Kafka broker at " + local.broker.bootstrapServers());
             }
-            local.job = QParamsJob.start(StreamExecutionEnvironment.getExecutionEnvironment(), options);
-            err.println("qparams: job " + local.job.getJobID() + " running on Flink's local executor: "
-                    + options.inputTopic() + " -> " + options.outputTopic() + " (dead letters: " + options.dlqTopic()
-                    + ", control: " + options.controlTopic() + ")");
+            local.job =
+                    QParamsJob.start(StreamExecutionEnvironment.getExecutionEnvironment(), options);
+            err.println(
+                    "qparams: job "
+                            + local.job.getJobID()
+                            + " running on Flink's local executor: "
+                            + options.inputTopic()
+                            + " -> "
+                            + options.outputTopic()
+                            + " (dead letters: "
+                            + options.dlqTopic()
+                            + ", control: "
+                            + options.controlTopic()
+                            + ")");
             CountDownLatch printerDone = new CountDownLatch(1);
             if (mode != PrintMode.NONE) {
-                boolean fromStart = local.broker != null; // a fresh embedded broker: show everything
-                local.printer = new QParamsPrinter(options.bootstrapServers(), options.outputTopic(),
-                        mode == PrintMode.JSON, maxRecords, fromStart, out, printerDone::countDown);
+                boolean fromStart =
+                        local.broker != null; // a fresh embedded broker: show everything
+                local.printer =
+                        new QParamsPrinter(
+                                options.bootstrapServers(),
+                                options.outputTopic(),
+                                mode == PrintMode.JSON,
+                                maxRecords,
+                                fromStart,
+                                out,
+                                printerDone::countDown);
                 local.threads.add(start("qparams-printer", local.printer));
-                err.println("qparams: printing records of topic " + options.outputTopic()
-                        + (maxRecords > 0 ? " (stopping after " + maxRecords + ")" : " (Ctrl-C to stop)"));
+                err.println(
+                        "qparams: printing records of topic "
+                                + options.outputTopic()
+                                + (maxRecords > 0
+                                        ? " (stopping after " + maxRecords + ")"
+                                        : " (Ctrl-C to stop)"));
             }
             if (demo) {
-                local.producer = new DemoProducer(options.bootstrapServers(), options.inputTopic(), demoStepMillis,
-                        Long.MAX_VALUE);
+                local.producer =
+                        new DemoProducer(
+                                options.bootstrapServers(),
+                                options.inputTopic(),
+                                demoStepMillis,
+                                Long.MAX_VALUE);
                 local.threads.add(start("qparams-demo-producer", local.producer));
-                err.println("qparams: demo producer: " + local.producer.tensorCount()
-                        + " tensors, one NPY batch each every " + demoStepMillis + " ms into " + options.inputTopic());
+                err.println(
+                        "qparams: demo producer: "
+                                + local.producer.tensorCount()
+                                + " tensors, one NPY batch each every "
+                                + demoStepMillis
+                                + " ms into "
+                                + options.inputTopic());
             }
             if (local.printer != null && maxRecords > 0) {
                 printerDone.await();
@@ -143,7 +198,10 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
-    /** What a local run started, stopped in reverse order: producer and printer, the job, the broker. */
+    /**
+     * What a local run started, stopped in reverse order: producer and printer, the job, the
+     * broker.
+     */
     private static final class LocalRun {
         final List<Thread> threads = new ArrayList<>();
         volatile EmbeddedKafka broker;
@@ -203,12 +261,18 @@ final class RunCommand implements Callable<Integer> {
     private static Path demoConfig() throws UsageException {
         Path config = Path.of(System.getProperty("qparams.home", "."), "conf", "observers.yaml");
         if (!Files.isRegularFile(config)) {
-            throw new UsageException("--demo without --config needs conf/observers.yaml (not found at " + config + ")");
+            throw new UsageException(
+                    "--demo without --config needs conf/observers.yaml (not found at "
+                            + config
+                            + ")");
         }
         return config;
     }
 
-    /** The root cause names what went wrong (a broker that cannot be reached, say); the wrappers add nothing. */
+    /**
+     * The root cause names what went wrong (a broker that cannot be reached, say); the wrappers add
+     * nothing.
+     */
     private static String rootCause(Throwable e) {
         Throwable root = e;
         while (root.getCause() != null) {

@@ -1,12 +1,11 @@
 package io.qparams.cli;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import io.qparams.connectors.records.JsonValues;
 import io.qparams.connectors.records.QParamsRecord;
 import io.qparams.connectors.records.QParamsRecordDecoder;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -16,8 +15,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@code qparams calibrate} against real torch: the fixtures (numpy.save files, a manifest
@@ -29,22 +30,33 @@ class CalibrateCommandTest {
 
     @Test
     void manifestReproducesTorchBitForBit() throws IOException {
-        Result result = calibrate("--config", FIXTURES.resolve("observers.yaml").toString(),
-                "--manifest", FIXTURES.resolve("manifest.jsonl").toString());
+        Result result =
+                calibrate(
+                        "--config",
+                        FIXTURES.resolve("observers.yaml").toString(),
+                        "--manifest",
+                        FIXTURES.resolve("manifest.jsonl").toString());
         assertEquals(0, result.status, result.err);
         List<Map<String, Object>> expected = expected();
         List<QParamsRecord> records = result.records();
         assertEquals(expected.size(), records.size(), "one record per non-empty batch");
         for (int i = 0; i < records.size(); i++) {
             assertMatchesTorch(expected.get(i), records.get(i));
-            assertEquals(((Number) expected.get(i).get("index")).longValue(), records.get(i).source().index());
+            assertEquals(
+                    ((Number) expected.get(i).get("index")).longValue(),
+                    records.get(i).source().index());
         }
     }
 
     @Test
     void tensorFormAppliesFilesInTheOrderGiven() throws IOException {
-        List<String> args = new ArrayList<>(List.of("--config", FIXTURES.resolve("observers.yaml").toString(),
-                "--tensor", "fc.output"));
+        List<String> args =
+                new ArrayList<>(
+                        List.of(
+                                "--config",
+                                FIXTURES.resolve("observers.yaml").toString(),
+                                "--tensor",
+                                "fc.output"));
         List<Map<String, Object>> expected = new ArrayList<>();
         for (Map<String, Object> entry : expected()) {
             if (entry.get("tensor").equals("fc.output")) {
@@ -71,7 +83,8 @@ class CalibrateCommandTest {
     void aBadBatchIsReportedAndTheRestGoesOn(@TempDir Path dir) throws IOException {
         Path good = FIXTURES.resolve("b000_fc_output.npy");
         Path bad = Files.write(dir.resolve("bad.npy"), new byte[] {(byte) 0x93, 'N', 'U', 'M'});
-        Result result = calibrate("--tensor", "x", good.toString(), bad.toString(), good.toString());
+        Result result =
+                calibrate("--tensor", "x", good.toString(), bad.toString(), good.toString());
         assertEquals(1, result.status);
         assertEquals(2, result.records().size());
         assertEquals(2, result.records().get(1).batches());
@@ -82,24 +95,40 @@ class CalibrateCommandTest {
 
     @Test
     void aBadConfigExitsTwoWithTorchsReasonOnOneLine(@TempDir Path dir) throws IOException {
-        Path config = Files.writeString(dir.resolve("bad.yaml"), String.join("\n",
-                "observers:",
-                "  - match: \"*\"",
-                "    observer: MinMaxObserver",
-                "    qscheme: per_tensor_symmetric",
-                "    reduce_range: true",
-                ""));
-        Result result = calibrate("--config", config.toString(), "--tensor", "x",
-                FIXTURES.resolve("b000_fc_output.npy").toString());
+        Path config =
+                Files.writeString(
+                        dir.resolve("bad.yaml"),
+                        String.join(
+                                "\n",
+                                "observers:",
+                                "  - match: \"*\"",
+                                "    observer: MinMaxObserver",
+                                "    qscheme: per_tensor_symmetric",
+                                "    reduce_range: true",
+                                ""));
+        Result result =
+                calibrate(
+                        "--config",
+                        config.toString(),
+                        "--tensor",
+                        "x",
+                        FIXTURES.resolve("b000_fc_output.npy").toString());
         assertEquals(2, result.status);
         assertEquals("", result.out);
         assertEquals(1, result.err.strip().lines().count(), result.err);
-        assertTrue(result.err.contains("Cannot reduce range for symmetric quantization for quint8"), result.err);
+        assertTrue(
+                result.err.contains("Cannot reduce range for symmetric quantization for quint8"),
+                result.err);
     }
 
     @Test
     void aMissingFileExitsTwoBeforeAnyRecord() {
-        Result result = calibrate("--tensor", "x", FIXTURES.resolve("b000_fc_output.npy").toString(), "nope.npy");
+        Result result =
+                calibrate(
+                        "--tensor",
+                        "x",
+                        FIXTURES.resolve("b000_fc_output.npy").toString(),
+                        "nope.npy");
         assertEquals(2, result.status);
         assertEquals("", result.out);
         assertEquals("qparams calibrate: batch file not found: nope.npy", result.err.strip());
@@ -116,7 +145,8 @@ class CalibrateCommandTest {
     }
 
     private static void assertMatchesTorch(Map<String, Object> expected, QParamsRecord record) {
-        String where = "record of batch " + expected.get("index") + " (" + expected.get("tensor") + ")";
+        String where =
+                "record of batch " + expected.get("index") + " (" + expected.get("tensor") + ")";
         assertEquals(expected.get("tensor"), record.tensor(), where);
         assertTrue(record.isOk(), where);
         assertBits(expected.get("min_val"), record.minVal(), where + " min_val");
@@ -125,7 +155,10 @@ class CalibrateCommandTest {
         List<?> zeroPoint = (List<?>) expected.get("zero_point");
         assertEquals(zeroPoint.size(), record.zeroPoint().length, where + " zero_point");
         for (int i = 0; i < zeroPoint.size(); i++) {
-            assertEquals(((Number) zeroPoint.get(i)).longValue(), record.zeroPoint()[i], where + " zero_point[" + i + "]");
+            assertEquals(
+                    ((Number) zeroPoint.get(i)).longValue(),
+                    record.zeroPoint()[i],
+                    where + " zero_point[" + i + "]");
         }
     }
 
@@ -134,10 +167,21 @@ class CalibrateCommandTest {
         assertEquals(hex.size(), actual.length, what);
         for (int i = 0; i < hex.size(); i++) {
             float want = Float.intBitsToFloat(Integer.parseUnsignedInt((String) hex.get(i), 16));
-            // Zeros compare with == (torch's sign of a zero result is not predictable); all else by bits.
-            boolean same = want == 0f ? actual[i] == 0f : Float.floatToIntBits(want) == Float.floatToIntBits(actual[i]);
-            assertTrue(same, what + "[" + i + "]: torch " + hex.get(i) + ", qparams "
-                    + Integer.toHexString(Float.floatToRawIntBits(actual[i])));
+            // Zeros compare with == (torch's sign of a zero result is not predictable); all else by
+            // bits.
+            boolean same =
+                    want == 0f
+                            ? actual[i] == 0f
+                            : Float.floatToIntBits(want) == Float.floatToIntBits(actual[i]);
+            assertTrue(
+                    same,
+                    what
+                            + "["
+                            + i
+                            + "]: torch "
+                            + hex.get(i)
+                            + ", qparams "
+                            + Integer.toHexString(Float.floatToRawIntBits(actual[i])));
         }
     }
 
@@ -146,7 +190,8 @@ class CalibrateCommandTest {
         List<Map<String, Object>> entries = new ArrayList<>();
         List<String> lines = Files.readAllLines(FIXTURES.resolve("expected.jsonl"));
         for (String line : lines.subList(1, lines.size())) { // line 1: torch and numpy versions
-            entries.add((Map<String, Object>) JsonValues.parse(line.getBytes(StandardCharsets.UTF_8)));
+            entries.add(
+                    (Map<String, Object>) JsonValues.parse(line.getBytes(StandardCharsets.UTF_8)));
         }
         assertFalse(entries.isEmpty());
         return entries;
@@ -158,9 +203,13 @@ class CalibrateCommandTest {
         String[] full = new String[args.length + 1];
         full[0] = "calibrate";
         System.arraycopy(args, 0, full, 1, args.length);
-        int status = QParams.run(full, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
-        return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        int status =
+                QParams.run(
+                        full,
+                        new PrintStream(out, true, StandardCharsets.UTF_8),
+                        new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Result(
+                status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
     private record Result(int status, String out, String err) {

@@ -1,10 +1,10 @@
 package io.qparams.cli;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import io.qparams.connectors.records.QParamsRecord;
 import io.qparams.connectors.records.QParamsRecordDecoder;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -12,8 +12,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The README's first command, in-process: {@code qparams run --demo} starts a real embedded broker,
@@ -27,9 +28,22 @@ class RunCommandITCase {
         System.setProperty("qparams.home", "..");
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = QParams.run(new String[] {"run", "--demo", "--demo-step-ms", "200", "--print", "json",
-                        "--max-records", "90", "--parallelism", "2"},
-                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        int status =
+                QParams.run(
+                        new String[] {
+                            "run",
+                            "--demo",
+                            "--demo-step-ms",
+                            "200",
+                            "--print",
+                            "json",
+                            "--max-records",
+                            "90",
+                            "--parallelism",
+                            "2"
+                        },
+                        new PrintStream(out, true, StandardCharsets.UTF_8),
+                        new PrintStream(err, true, StandardCharsets.UTF_8));
         String stderr = err.toString(StandardCharsets.UTF_8);
         assertEquals(0, status, stderr);
         assertTrue(stderr.contains("embedded Kafka broker at "), stderr);
@@ -39,7 +53,8 @@ class RunCommandITCase {
         Map<String, Long> lastBatches = new HashMap<>();
         boolean sawPerChannel = false;
         for (String line : lines) {
-            QParamsRecord record = QParamsRecordDecoder.decode(line.getBytes(StandardCharsets.UTF_8));
+            QParamsRecord record =
+                    QParamsRecordDecoder.decode(line.getBytes(StandardCharsets.UTF_8));
             assertTrue(record.isOk(), line);
             sawPerChannel |= record.perChannel();
             // Per tensor, records arrive in order: batches counts 1, 2, 3, ...
@@ -48,7 +63,9 @@ class RunCommandITCase {
             lastBatches.put(record.tensor(), record.batches());
             assertEquals("activations", record.source().topic());
         }
-        assertTrue(sawPerChannel, "the demo's conv outputs use the per-channel rule of conf/observers.yaml");
+        assertTrue(
+                sawPerChannel,
+                "the demo's conv outputs use the per-channel rule of conf/observers.yaml");
         assertTrue(lastBatches.size() > 10, "records of many tensors: " + lastBatches.keySet());
     }
 }

@@ -1,7 +1,7 @@
 package io.qparams.cli;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -9,33 +9,47 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-/** {@code qparams run} refuses bad flags and configs before it starts anything: exit 2, one line. */
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code qparams run} refuses bad flags and configs before it starts anything: exit 2, one line.
+ */
 class RunCommandTest {
 
     @Test
     void aConfigTorchRefusesExitsTwoWithTorchsReason(@TempDir Path dir) throws IOException {
-        Path config = Files.writeString(dir.resolve("observers.yaml"), String.join("\n",
-                "observers:",
-                "  - match: \"*\"",
-                "    observer: MinMaxObserver",
-                "    quant_min: 1",
-                "    quant_max: 10",
-                ""));
+        Path config =
+                Files.writeString(
+                        dir.resolve("observers.yaml"),
+                        String.join(
+                                "\n",
+                                "observers:",
+                                "  - match: \"*\"",
+                                "    observer: MinMaxObserver",
+                                "    quant_min: 1",
+                                "    quant_max: 10",
+                                ""));
         String err = assertRefused("--config", config.toString());
         assertTrue(err.contains("Used-specified quantization range must include 0."), err);
     }
 
     @Test
     void unknownKeysAndBadFlagsExitTwo(@TempDir Path dir) throws IOException {
-        Path config = Files.writeString(dir.resolve("observers.yaml"),
-                "observers:\n  - match: \"*\"\n    observer: MinMaxObserver\n    averaging_constant: 0.1\n");
+        Path config =
+                Files.writeString(
+                        dir.resolve("observers.yaml"),
+                        "observers:\n"
+                                + "  - match: \"*\"\n"
+                                + "    observer: MinMaxObserver\n"
+                                + "    averaging_constant: 0.1\n");
         assertTrue(assertRefused("--config", config.toString()).contains("averaging_constant"));
         assertTrue(assertRefused("--delivery", "twice").contains("--delivery"));
         assertTrue(assertRefused("--bogus", "1").contains("--bogus"));
-        assertTrue(assertRefused("--config", dir.resolve("missing.yaml").toString()).contains("missing.yaml"));
+        assertTrue(
+                assertRefused("--config", dir.resolve("missing.yaml").toString())
+                        .contains("missing.yaml"));
         assertTrue(assertRefused("--print", "loud").contains("--print"));
     }
 
@@ -45,8 +59,11 @@ class RunCommandTest {
         String[] full = new String[args.length + 1];
         full[0] = "run";
         System.arraycopy(args, 0, full, 1, args.length);
-        int status = QParams.run(full, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
+        int status =
+                QParams.run(
+                        full,
+                        new PrintStream(out, true, StandardCharsets.UTF_8),
+                        new PrintStream(err, true, StandardCharsets.UTF_8));
         String stderr = err.toString(StandardCharsets.UTF_8);
         assertEquals(2, status, stderr);
         assertEquals("", out.toString(StandardCharsets.UTF_8));

@@ -10,13 +10,13 @@ import io.qparams.observers.ObserverConfig;
 import io.qparams.observers.ObserverState;
 
 /**
- * One batch's way from a record value to a qparams record, written once for the job and for
- * {@code qparams calibrate}: find the tensor's rule, decode and reduce the value as the rule's
- * observer reduces a batch, apply the reduced batch to the tensor's state, encode the record. The
- * job runs the two halves on either side of its keyBy (decode in the source task, so only min/max
- * vectors cross the network; observe where the state lives); the CLI runs them back to back. Every
- * refusal is an {@link InvalidBatchException} whose one-line message is the reason a dead letter
- * or the CLI gives.
+ * One batch's way from a record value to a qparams record, written once for the job and for {@code
+ * qparams calibrate}: find the tensor's rule, decode and reduce the value as the rule's observer
+ * reduces a batch, apply the reduced batch to the tensor's state, encode the record. The job runs
+ * the two halves on either side of its keyBy (decode in the source task, so only min/max vectors
+ * cross the network; observe where the state lives); the CLI runs them back to back. Every refusal
+ * is an {@link InvalidBatchException} whose one-line message is the reason a dead letter or the CLI
+ * gives.
  *
  * <p>One per thread: not thread-safe (the decoder reuses its buffers).
  */
@@ -28,7 +28,9 @@ public final class BatchPipeline {
         this(config, BatchDecoder.DEFAULT_MAX_VALUE_BYTES);
     }
 
-    /** @param maxBatchBytes larger values are refused before any parsing */
+    /**
+     * @param maxBatchBytes larger values are refused before any parsing
+     */
     public BatchPipeline(ObserverConfig config, int maxBatchBytes) {
         this.config = config;
         this.decoder = new BatchDecoder(maxBatchBytes);
@@ -52,10 +54,12 @@ public final class BatchPipeline {
      * Decodes a record value and reduces it to min/max as the rule's observer reduces a batch.
      *
      * @param contentType the record's {@code content-type}, or null to let the bytes decide
-     * @return the reduced batch, or null for an empty tensor (nothing to apply or emit, as in torch)
+     * @return the reduced batch, or null for an empty tensor (nothing to apply or emit, as in
+     *     torch)
      * @throws InvalidBatchException for a missing, malformed or refused value
      */
-    public BatchMinMax decode(int rule, byte[] value, String contentType) throws InvalidBatchException {
+    public BatchMinMax decode(int rule, byte[] value, String contentType)
+            throws InvalidBatchException {
         if (value == null) {
             throw new InvalidBatchException("record has no value: expected a batch");
         }
@@ -74,11 +78,13 @@ public final class BatchPipeline {
      * @throws InvalidBatchException when the observer refuses the batch (its channel count changed,
      *     or per-tensor stats reached a per-channel observer)
      */
-    public byte[] observe(String tensor, int rule, ObserverState state, BatchMinMax batch, RecordSource source)
+    public byte[] observe(
+            String tensor, int rule, ObserverState state, BatchMinMax batch, RecordSource source)
             throws InvalidBatchException {
         Observer observer = observer(rule);
         observer.update(state, batch);
-        return QParamsRecordEncoder.encode(tensor, observer.spec(), state, observer.calculateQParams(state), source);
+        return QParamsRecordEncoder.encode(
+                tensor, observer.spec(), state, observer.calculateQParams(state), source);
     }
 
     private Observer observer(int rule) {

@@ -10,17 +10,17 @@ package io.qparams.connectors;
 public final class Reasons {
     /** Longer reasons are cut (a header is for people and grep, not for payloads). */
     public static final int MAX_CHARS = 1000;
+
     /** Producer text quoted inside a reason is cut to this many characters. */
     public static final int MAX_EXCERPT_CHARS = 40;
 
-    private Reasons() {
-    }
+    private Reasons() {}
 
     /**
      * The text as one line: surrounding blanks stripped, line breaks and other control characters
-     * (and the Unicode line and paragraph separators) become spaces, and it is capped at
-     * {@link #MAX_CHARS} characters, never splitting a surrogate pair. Null or blank text gives
-     * "unknown error".
+     * (and the Unicode line and paragraph separators) become spaces, and it is capped at {@link
+     * #MAX_CHARS} characters, never splitting a surrogate pair. Null or blank text gives "unknown
+     * error".
      */
     public static String oneLine(String text) {
         if (text == null || text.isBlank()) {
@@ -40,9 +40,14 @@ public final class Reasons {
         return cut ? line.append("...").toString() : line.toString();
     }
 
-    /** A producer-supplied string quoted inside a reason: one line, at most 40 characters, then "...". */
+    /**
+     * A producer-supplied string quoted inside a reason: one line, at most 40 characters, then
+     * "...".
+     */
     public static String excerpt(String text) {
         String line = oneLine(text);
-        return line.length() > MAX_EXCERPT_CHARS ? line.substring(0, MAX_EXCERPT_CHARS) + "..." : line;
+        return line.length() > MAX_EXCERPT_CHARS
+                ? line.substring(0, MAX_EXCERPT_CHARS) + "..."
+                : line;
     }
 }

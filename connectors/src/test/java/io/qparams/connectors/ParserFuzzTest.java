@@ -1,8 +1,5 @@
 package io.qparams.connectors;
 
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.fail;
-
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.qparams.connectors.batch.BatchDecoder;
 import io.qparams.connectors.config.ObserverConfigLoader;
@@ -12,29 +9,34 @@ import io.qparams.observers.InvalidObserverConfigException;
 import io.qparams.observers.NonFinitePolicy;
 import io.qparams.observers.ObserverKind;
 import io.qparams.observers.ObserverSpec;
+
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.fail;
+
 /**
- * Jazzer targets for everything that parses untrusted bytes: whatever the input, only the documented
- * exception may escape (InvalidBatchException / InvalidObserverConfigException, one line), never
- * another exception, an error or a converted crash ("cannot decode batch: ...").
+ * Jazzer targets for everything that parses untrusted bytes: whatever the input, only the
+ * documented exception may escape (InvalidBatchException / InvalidObserverConfigException, one
+ * line), never another exception, an error or a converted crash ("cannot decode batch: ...").
  *
- * <p>Under plain {@code mvn test} each target runs once over its committed seeds in
- * {@code src/test/resources/io/qparams/connectors/ParserFuzzTestInputs/<target>/} (regression mode).
+ * <p>Under plain {@code mvn test} each target runs once over its committed seeds in {@code
+ * src/test/resources/io/qparams/connectors/ParserFuzzTestInputs/<target>/} (regression mode).
  * {@code JAZZER_FUZZ=1} fuzzes one target for at most {@code maxDuration}; a crash is saved next to
  * the seeds, to be committed as a regression input once fixed.
  *
- * <p>Batch targets: byte 0 selects the observer spec and the nonfinite policy, the rest is the value.
+ * <p>Batch targets: byte 0 selects the observer spec and the nonfinite policy, the rest is the
+ * value.
  */
 class ParserFuzzTest {
     private static final ObserverSpec[] SPECS = {
-            ObserverSpec.builder(ObserverKind.MinMaxObserver).build(),
-            ObserverSpec.builder(ObserverKind.MovingAverageMinMaxObserver).build(),
-            ObserverSpec.builder(ObserverKind.PerChannelMinMaxObserver).chAxis(0).build(),
-            ObserverSpec.builder(ObserverKind.PerChannelMinMaxObserver).chAxis(1).build(),
-            ObserverSpec.builder(ObserverKind.MovingAveragePerChannelMinMaxObserver).chAxis(-1).build(),
-            ObserverSpec.builder(ObserverKind.PerChannelMinMaxObserver).chAxis(3).build(),
+        ObserverSpec.builder(ObserverKind.MinMaxObserver).build(),
+        ObserverSpec.builder(ObserverKind.MovingAverageMinMaxObserver).build(),
+        ObserverSpec.builder(ObserverKind.PerChannelMinMaxObserver).chAxis(0).build(),
+        ObserverSpec.builder(ObserverKind.PerChannelMinMaxObserver).chAxis(1).build(),
+        ObserverSpec.builder(ObserverKind.MovingAveragePerChannelMinMaxObserver).chAxis(-1).build(),
+        ObserverSpec.builder(ObserverKind.PerChannelMinMaxObserver).chAxis(3).build(),
     };
     private static final NonFinitePolicy[] POLICIES = NonFinitePolicy.values();
 
@@ -89,13 +91,27 @@ class ParserFuzzTest {
         } catch (InvalidBatchException e) {
             assertOneLine(e.getMessage(), input);
             if (e.getMessage().startsWith("cannot decode batch")) {
-                fail("an unexpected exception was converted (" + spec + ", " + policy + "): " + e.getMessage());
+                fail(
+                        "an unexpected exception was converted ("
+                                + spec
+                                + ", "
+                                + policy
+                                + "): "
+                                + e.getMessage());
             }
         }
     }
 
     private static void assertOneLine(String reason, byte[] input) {
-        assertFalse(reason == null || reason.isBlank() || reason.contains("\n") || reason.contains("\r"),
-                "reason must be one non-blank line: " + reason + " for input of " + input.length + " bytes");
+        assertFalse(
+                reason == null
+                        || reason.isBlank()
+                        || reason.contains("\n")
+                        || reason.contains("\r"),
+                "reason must be one non-blank line: "
+                        + reason
+                        + " for input of "
+                        + input.length
+                        + " bytes");
     }
 }

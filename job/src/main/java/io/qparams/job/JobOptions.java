@@ -1,16 +1,16 @@
 package io.qparams.job;
 
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.List;
-import java.util.Objects;
-
 import io.qparams.connectors.kafka.Delivery;
 import io.qparams.connectors.kafka.KafkaSettings;
 import io.qparams.connectors.kafka.StartingOffsets;
 import io.qparams.connectors.kafka.Topics;
 import io.qparams.job.flags.JobCommand;
 import io.qparams.job.flags.JobFlags;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
 
 /**
  * The job's options (CONTRACT section 6), as its flags ({@link JobFlags}) give them.
@@ -22,27 +22,46 @@ import io.qparams.job.flags.JobFlags;
  * @param parallelism {@code --parallelism}, or null to keep the environment's default
  * @param maxBatchBytes input values above it go to the DLQ before any parsing
  */
-public record JobOptions(String bootstrapServers, boolean bootstrapServersGiven, Path config, String inputTopic,
-        String outputTopic, String dlqTopic, String controlTopic, String groupId, Integer parallelism,
-        Duration checkpointInterval, Delivery delivery, StartingOffsets startingOffsets, StateBackend stateBackend,
-        int maxBatchBytes) implements KafkaSettings {
+public record JobOptions(
+        String bootstrapServers,
+        boolean bootstrapServersGiven,
+        Path config,
+        String inputTopic,
+        String outputTopic,
+        String dlqTopic,
+        String controlTopic,
+        String groupId,
+        Integer parallelism,
+        Duration checkpointInterval,
+        Delivery delivery,
+        StartingOffsets startingOffsets,
+        StateBackend stateBackend,
+        int maxBatchBytes)
+        implements KafkaSettings {
 
-    /** Where keyed state lives: on the heap (fast, bounded by memory) or in RocksDB on local disk (large state). */
+    /**
+     * Where keyed state lives: on the heap (fast, bounded by memory) or in RocksDB on local disk
+     * (large state).
+     */
     public enum StateBackend {
         HASHMAP,
         ROCKSDB
     }
 
     public static final String DEFAULT_BOOTSTRAP_SERVERS = "localhost:9092";
+
     /**
-     * Larger input values go to the DLQ unparsed. Below the DLQ topic's record limit
-     * ({@link Topics#DLQ_MAX_MESSAGE_BYTES}, 16 MiB) with room for key and headers, so every refused
-     * batch fits the DLQ whole.
+     * Larger input values go to the DLQ unparsed. Below the DLQ topic's record limit ({@link
+     * Topics#DLQ_MAX_MESSAGE_BYTES}, 16 MiB) with room for key and headers, so every refused batch
+     * fits the DLQ whole.
      */
     public static final String DEFAULT_MAX_BATCH_SIZE = "15mb";
+
     public static final int DEFAULT_MAX_BATCH_BYTES = 15 << 20;
 
-    /** @throws IllegalArgumentException when two of the four topics are the same */
+    /**
+     * @throws IllegalArgumentException when two of the four topics are the same
+     */
     public JobOptions {
         Objects.requireNonNull(bootstrapServers, "bootstrapServers");
         Objects.requireNonNull(checkpointInterval, "checkpointInterval");
@@ -51,8 +70,11 @@ public record JobOptions(String bootstrapServers, boolean bootstrapServersGiven,
         Objects.requireNonNull(stateBackend, "stateBackend");
         List<String> topics = List.of(inputTopic, outputTopic, dlqTopic, controlTopic);
         if (topics.stream().distinct().count() != topics.size()) {
-            throw new IllegalArgumentException("--input-topic, --output-topic, --dlq-topic and --control-topic must be "
-                    + "four different topics (got " + String.join(", ", topics) + ")");
+            throw new IllegalArgumentException(
+                    "--input-topic, --output-topic, --dlq-topic and --control-topic must be "
+                            + "four different topics (got "
+                            + String.join(", ", topics)
+                            + ")");
         }
     }
 
@@ -63,7 +85,10 @@ public record JobOptions(String bootstrapServers, boolean bootstrapServersGiven,
      */
     public static JobOptions parse(String... args) {
         return JobCommand.parse(args, System.out)
-                .orElseThrow(() -> new IllegalArgumentException("--help asked for help, not for options"));
+                .orElseThrow(
+                        () ->
+                                new IllegalArgumentException(
+                                        "--help asked for help, not for options"));
     }
 
     /** The defaults, as {@code parse()} with no arguments. */
@@ -73,19 +98,51 @@ public record JobOptions(String bootstrapServers, boolean bootstrapServersGiven,
 
     /** A copy on other bootstrap servers (the CLI's embedded broker), which counts as given. */
     public JobOptions withBootstrapServers(String servers) {
-        return new JobOptions(servers, true, config, inputTopic, outputTopic, dlqTopic, controlTopic, groupId,
-                parallelism, checkpointInterval, delivery, startingOffsets, stateBackend, maxBatchBytes);
-    }
-
-    /** A copy with another observer config file ({@code qparams run --demo} without {@code --config}). */
-    public JobOptions withConfig(Path file) {
-        return new JobOptions(bootstrapServers, bootstrapServersGiven, file, inputTopic, outputTopic, dlqTopic,
-                controlTopic, groupId, parallelism, checkpointInterval, delivery, startingOffsets, stateBackend,
+        return new JobOptions(
+                servers,
+                true,
+                config,
+                inputTopic,
+                outputTopic,
+                dlqTopic,
+                controlTopic,
+                groupId,
+                parallelism,
+                checkpointInterval,
+                delivery,
+                startingOffsets,
+                stateBackend,
                 maxBatchBytes);
     }
 
-    /** Reads the {@code --config} file (or the defaults) and validates it: the job's fail-fast step. */
+    /**
+     * A copy with another observer config file ({@code qparams run --demo} without {@code
+     * --config}).
+     */
+    public JobOptions withConfig(Path file) {
+        return new JobOptions(
+                bootstrapServers,
+                bootstrapServersGiven,
+                file,
+                inputTopic,
+                outputTopic,
+                dlqTopic,
+                controlTopic,
+                groupId,
+                parallelism,
+                checkpointInterval,
+                delivery,
+                startingOffsets,
+                stateBackend,
+                maxBatchBytes);
+    }
+
+    /**
+     * Reads the {@code --config} file (or the defaults) and validates it: the job's fail-fast step.
+     */
     public ObserverConfigSource observerConfig() {
-        return config == null ? ObserverConfigSource.defaults() : ObserverConfigSource.fromFile(config);
+        return config == null
+                ? ObserverConfigSource.defaults()
+                : ObserverConfigSource.fromFile(config);
     }
 }

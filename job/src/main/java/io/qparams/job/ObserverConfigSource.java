@@ -1,11 +1,11 @@
 package io.qparams.job;
 
-import java.io.Serializable;
-import java.nio.file.Path;
-
 import io.qparams.connectors.config.ObserverConfigLoader;
 import io.qparams.observers.InvalidObserverConfigException;
 import io.qparams.observers.ObserverConfig;
+
+import java.io.Serializable;
+import java.nio.file.Path;
 
 /**
  * The observer configuration as it travels to the task managers: the YAML text (or "the defaults"),
@@ -17,8 +17,10 @@ public final class ObserverConfigSource implements Serializable {
 
     /** The YAML text, or null for {@link ObserverConfigLoader#defaults()}. */
     private final String yaml;
+
     /** Names the config in messages: the file path. */
     private final String sourceName;
+
     private transient ObserverConfig parsed;
 
     private ObserverConfigSource(String yaml, String sourceName) {
@@ -35,8 +37,8 @@ public final class ObserverConfigSource implements Serializable {
     /**
      * Reads and validates a config file.
      *
-     * @throws InvalidObserverConfigException with a one-line reason: unreadable file, bad YAML, or a
-     *     combination torch refuses
+     * @throws InvalidObserverConfigException with a one-line reason: unreadable file, bad YAML, or
+     *     a combination torch refuses
      */
     public static ObserverConfigSource fromFile(Path file) {
         return new ObserverConfigSource(ObserverConfigLoader.read(file), file.toString());
@@ -51,10 +53,16 @@ public final class ObserverConfigSource implements Serializable {
         return fromYaml(yaml, "inline config");
     }
 
-    /** The parsed config; parsed once per instance (so once per function instance on a task manager). */
+    /**
+     * The parsed config; parsed once per instance (so once per function instance on a task
+     * manager).
+     */
     public ObserverConfig config() {
         if (parsed == null) {
-            parsed = yaml == null ? ObserverConfigLoader.defaults() : ObserverConfigLoader.parse(yaml, sourceName);
+            parsed =
+                    yaml == null
+                            ? ObserverConfigLoader.defaults()
+                            : ObserverConfigLoader.parse(yaml, sourceName);
         }
         return parsed;
     }

@@ -1,22 +1,5 @@
 package io.qparams.job;
 
-import java.time.Duration;
-import java.util.List;
-import java.util.Objects;
-import java.util.Optional;
-
-import io.qparams.connectors.kafka.DeadLetter;
-import io.qparams.connectors.kafka.KafkaEndpoints;
-import io.qparams.connectors.kafka.KafkaInput;
-import io.qparams.connectors.kafka.QParamsOutput;
-import io.qparams.connectors.kafka.Topics;
-import io.qparams.job.flags.FlagConverters;
-import io.qparams.job.flags.JobCommand;
-import io.qparams.job.functions.DeadLetterTag;
-import io.qparams.job.functions.DecodeAndReduce;
-import io.qparams.job.functions.ObserveFunction;
-import io.qparams.job.functions.ParseControl;
-import io.qparams.job.records.TensorEvent;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -34,23 +17,49 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+import io.qparams.connectors.kafka.DeadLetter;
+import io.qparams.connectors.kafka.KafkaEndpoints;
+import io.qparams.connectors.kafka.KafkaInput;
+import io.qparams.connectors.kafka.QParamsOutput;
+import io.qparams.connectors.kafka.Topics;
+import io.qparams.job.flags.FlagConverters;
+import io.qparams.job.flags.JobCommand;
+import io.qparams.job.functions.DeadLetterTag;
+import io.qparams.job.functions.DecodeAndReduce;
+import io.qparams.job.functions.ObserveFunction;
+import io.qparams.job.functions.ParseControl;
+import io.qparams.job.records.TensorEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
 /**
- * The qparams topology: input -> decode + reduce (in the source task) -> keyBy(tensor) -> observe ->
- * output, with control-topic resets joining before the keyBy and every refused record going to the
- * dead-letter sink. Sources and sinks are constructor arguments: {@link #main} wires Kafka, tests may
- * wire bounded ones.
+ * The qparams topology: input -> decode + reduce (in the source task) -> keyBy(tensor) -> observe
+ * -> output, with control-topic resets joining before the keyBy and every refused record going to
+ * the dead-letter sink. Sources and sinks are constructor arguments: {@link #main} wires Kafka,
+ * tests may wire bounded ones.
  */
 public final class QParamsJob {
     private static final Logger LOG = LoggerFactory.getLogger(QParamsJob.class);
     public static final String JOB_NAME = "qparams";
 
-    /** First restart after a failure; doubled per consecutive failure up to {@link #MAX_RESTART_BACKOFF}. */
+    /**
+     * First restart after a failure; doubled per consecutive failure up to {@link
+     * #MAX_RESTART_BACKOFF}.
+     */
     static final Duration INITIAL_RESTART_BACKOFF = Duration.ofSeconds(1);
+
     static final Duration MAX_RESTART_BACKOFF = Duration.ofMinutes(1);
-    /** Running this long without a failure forgets the backoff: the next failure restarts after 1 s again. */
+
+    /**
+     * Running this long without a failure forgets the backoff: the next failure restarts after 1 s
+     * again.
+     */
     static final Duration RESET_RESTART_BACKOFF_AFTER = Duration.ofHours(1);
 
     private final ObserverConfigSource config;
@@ -60,8 +69,12 @@ public final class QParamsJob {
     private final Sink<DeadLetter> deadLetters;
     private int maxBatchBytes = JobOptions.DEFAULT_MAX_BATCH_BYTES;
 
-    public QParamsJob(ObserverConfigSource config, Source<KafkaInput, ?, ?> input, Source<KafkaInput, ?, ?> control,
-            Sink<QParamsOutput> output, Sink<DeadLetter> deadLetters) {
+    public QParamsJob(
+            ObserverConfigSource config,
+            Source<KafkaInput, ?, ?> input,
+            Source<KafkaInput, ?, ?> control,
+            Sink<QParamsOutput> output,
+            Sink<DeadLetter> deadLetters) {
         this.config = Objects.requireNonNull(config, "config");
         this.input = Objects.requireNonNull(input, "input");
         this.control = Objects.requireNonNull(control, "control");
@@ -75,9 +88,13 @@ public final class QParamsJob {
      * creates no topic (see {@link #prepare}).
      */
     public static QParamsJob fromOptions(JobOptions options) {
-        return new QParamsJob(options.observerConfig(), KafkaEndpoints.inputSource(options),
-                KafkaEndpoints.controlSource(options), KafkaEndpoints.outputSink(options),
-                KafkaEndpoints.deadLetterSink(options)).withMaxBatchBytes(options.maxBatchBytes());
+        return new QParamsJob(
+                        options.observerConfig(),
+                        KafkaEndpoints.inputSource(options),
+                        KafkaEndpoints.controlSource(options),
+                        KafkaEndpoints.outputSink(options),
+                        KafkaEndpoints.deadLetterSink(options))
+                .withMaxBatchBytes(options.maxBatchBytes());
     }
 
     /** Input values above this many bytes go to the DLQ unparsed ({@code --max-batch-bytes}). */
@@ -86,37 +103,61 @@ public final class QParamsJob {
         return this;
     }
 
-    /** Adds the topology to the environment. Every operator has a name and a uid (savepoints map state by uid). */
+    /**
+     * Adds the topology to the environment. Every operator has a name and a uid (savepoints map
+     * state by uid).
+     */
     public void build(StreamExecutionEnvironment env) {
-        SingleOutputStreamOperator<TensorEvent> batches = env
-                .fromSource(input, WatermarkStrategy.noWatermarks(), "input", TypeInformation.of(KafkaInput.class))
-                .uid("input-source")
-                .process(new DecodeAndReduce(config, maxBatchBytes)).name("decode-and-reduce").uid("decode-and-reduce");
-        SingleOutputStreamOperator<TensorEvent> resets = env
-                .fromSource(control, WatermarkStrategy.noWatermarks(), "control", TypeInformation.of(KafkaInput.class))
-                .uid("control-source")
-                .process(new ParseControl()).name("parse-control").uid("parse-control");
-        SingleOutputStreamOperator<QParamsOutput> qparams = batches.union(resets)
-                .keyBy(event -> event.tensor, Types.STRING)
-                .process(new ObserveFunction(config)).name("observe").uid("observe");
+        SingleOutputStreamOperator<TensorEvent> batches =
+                env.fromSource(
+                                input,
+                                WatermarkStrategy.noWatermarks(),
+                                "input",
+                                TypeInformation.of(KafkaInput.class))
+                        .uid("input-source")
+                        .process(new DecodeAndReduce(config, maxBatchBytes))
+                        .name("decode-and-reduce")
+                        .uid("decode-and-reduce");
+        SingleOutputStreamOperator<TensorEvent> resets =
+                env.fromSource(
+                                control,
+                                WatermarkStrategy.noWatermarks(),
+                                "control",
+                                TypeInformation.of(KafkaInput.class))
+                        .uid("control-source")
+                        .process(new ParseControl())
+                        .name("parse-control")
+                        .uid("parse-control");
+        SingleOutputStreamOperator<QParamsOutput> qparams =
+                batches.union(resets)
+                        .keyBy(event -> event.tensor, Types.STRING)
+                        .process(new ObserveFunction(config))
+                        .name("observe")
+                        .uid("observe");
         qparams.sinkTo(output).name("output-sink").uid("output-sink");
-        DataStream<DeadLetter> refused = batches.getSideOutput(DeadLetterTag.DEAD_LETTERS)
-                .union(resets.getSideOutput(DeadLetterTag.DEAD_LETTERS), qparams.getSideOutput(DeadLetterTag.DEAD_LETTERS));
+        DataStream<DeadLetter> refused =
+                batches.getSideOutput(DeadLetterTag.DEAD_LETTERS)
+                        .union(
+                                resets.getSideOutput(DeadLetterTag.DEAD_LETTERS),
+                                qparams.getSideOutput(DeadLetterTag.DEAD_LETTERS));
         refused.sinkTo(deadLetters).name("dead-letter-sink").uid("dead-letter-sink");
     }
 
     /**
-     * Everything before {@code execute}: validates the config, applies parallelism and checkpointing to
-     * the environment, creates missing topics, and builds the Kafka topology on it.
+     * Everything before {@code execute}: validates the config, applies parallelism and
+     * checkpointing to the environment, creates missing topics, and builds the Kafka topology on
+     * it.
      *
-     * @throws IllegalArgumentException (incl. InvalidObserverConfigException) for a bad config, one line
+     * @throws IllegalArgumentException (incl. InvalidObserverConfigException) for a bad config, one
+     *     line
      * @throws IllegalStateException when Kafka cannot be reached to create the topics
      */
     public static void prepare(StreamExecutionEnvironment env, JobOptions options) {
         QParamsJob job = fromOptions(options);
         configure(env, options);
-        List<String> created = Topics.createMissing(options.bootstrapServers(), Topics.of(options),
-                options.dlqTopic());
+        List<String> created =
+                Topics.createMissing(
+                        options.bootstrapServers(), Topics.of(options), options.dlqTopic());
         if (!created.isEmpty()) {
             LOG.info("created missing topics {}", created);
         }
@@ -124,23 +165,24 @@ public final class QParamsJob {
     }
 
     /**
-     * Parallelism, checkpointing, state backend and restarts from the options, as Flink configuration
-     * (the job's configuration overrides the cluster's for these keys).
+     * Parallelism, checkpointing, state backend and restarts from the options, as Flink
+     * configuration (the job's configuration overrides the cluster's for these keys).
      *
      * <ul>
      *   <li>Checkpoints in exactly-once mode, always on: the observer state, the source offsets and
-     *       the sink's transactions are one consistent cut; retained on cancellation, so a cancelled
-     *       job can be resumed from its last checkpoint like from a savepoint.
+     *       the sink's transactions are one consistent cut; retained on cancellation, so a
+     *       cancelled job can be resumed from its last checkpoint like from a savepoint.
      *   <li>State backend {@code hashmap} (default) or {@code rocksdb} (incremental checkpoints).
      *   <li>Restarts: exponential delay, 1 s doubling to at most 1 min (jitter 10 %), unlimited
-     *       attempts. Bad input never fails the job (it goes to the DLQ), so what restarts it is the
-     *       infrastructure: a lost TaskManager, a broker that is away. Those heal on their own; the job
-     *       should outwait them without hammering the broker and without giving up, and recover in
-     *       about a second after a one-off failure. A fixed attempt budget would turn a long broker
-     *       outage into a dead job that someone has to resubmit; numRestarts shows a restart loop.
+     *       attempts. Bad input never fails the job (it goes to the DLQ), so what restarts it is
+     *       the infrastructure: a lost TaskManager, a broker that is away. Those heal on their own;
+     *       the job should outwait them without hammering the broker and without giving up, and
+     *       recover in about a second after a one-off failure. A fixed attempt budget would turn a
+     *       long broker outage into a dead job that someone has to resubmit; numRestarts shows a
+     *       restart loop.
      *   <li>Generic types off: every record type is a POJO and the observer state has its own
-     *       serializer, so nothing may fall back to Kryo (which would block state evolution); a type
-     *       that would fails the build here.
+     *       serializer, so nothing may fall back to Kryo (which would block state evolution); a
+     *       type that would fails the build here.
      * </ul>
      */
     public static void configure(StreamExecutionEnvironment env, JobOptions options) {
@@ -154,34 +196,49 @@ public final class QParamsJob {
     public static Configuration flinkConfiguration(JobOptions options) {
         Configuration conf = new Configuration();
         conf.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, options.checkpointInterval());
-        conf.set(CheckpointingOptions.CHECKPOINTING_CONSISTENCY_MODE, CheckpointingMode.EXACTLY_ONCE);
-        conf.set(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
+        conf.set(
+                CheckpointingOptions.CHECKPOINTING_CONSISTENCY_MODE,
+                CheckpointingMode.EXACTLY_ONCE);
+        conf.set(
+                CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
                 ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
         // Flink's names for the backends are the flag's own spellings: hashmap, rocksdb.
-        conf.set(StateBackendOptions.STATE_BACKEND, FlagConverters.spelling(options.stateBackend()));
+        conf.set(
+                StateBackendOptions.STATE_BACKEND, FlagConverters.spelling(options.stateBackend()));
         if (options.stateBackend() == JobOptions.StateBackend.ROCKSDB) {
             conf.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
         }
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "exponential-delay");
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_INITIAL_BACKOFF, INITIAL_RESTART_BACKOFF);
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_MAX_BACKOFF, MAX_RESTART_BACKOFF);
+        conf.set(
+                RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_INITIAL_BACKOFF,
+                INITIAL_RESTART_BACKOFF);
+        conf.set(
+                RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_MAX_BACKOFF,
+                MAX_RESTART_BACKOFF);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_BACKOFF_MULTIPLIER, 2.0);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_JITTER_FACTOR, 0.1);
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_RESET_BACKOFF_THRESHOLD,
+        conf.set(
+                RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_RESET_BACKOFF_THRESHOLD,
                 RESET_RESTART_BACKOFF_AFTER);
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_ATTEMPTS, Integer.MAX_VALUE);
+        conf.set(
+                RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_ATTEMPTS,
+                Integer.MAX_VALUE);
         conf.set(PipelineOptions.GENERIC_TYPES, false);
         return conf;
     }
 
     /** Prepares and runs the job until it ends or fails (blocking). */
-    public static JobExecutionResult run(StreamExecutionEnvironment env, JobOptions options) throws Exception {
+    public static JobExecutionResult run(StreamExecutionEnvironment env, JobOptions options)
+            throws Exception {
         prepare(env, options);
         return env.execute(JOB_NAME);
     }
 
-    /** Prepares and submits the job; returns at once with its client (cancel it to stop the job). */
-    public static JobClient start(StreamExecutionEnvironment env, JobOptions options) throws Exception {
+    /**
+     * Prepares and submits the job; returns at once with its client (cancel it to stop the job).
+     */
+    public static JobClient start(StreamExecutionEnvironment env, JobOptions options)
+            throws Exception {
         prepare(env, options);
         return env.executeAsync(JOB_NAME);
     }

@@ -1,15 +1,9 @@
 package io.qparams.job;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.test.junit5.InjectMiniCluster;
+import org.apache.flink.test.junit5.MiniClusterExtension;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.qparams.job.testutil.EmbeddedKafkaExtension;
@@ -20,10 +14,6 @@ import io.qparams.job.testutil.TopicReader;
 import io.qparams.observers.BatchMinMax;
 import io.qparams.observers.Observer;
 import io.qparams.observers.ObserverState;
-import org.apache.flink.runtime.minicluster.MiniCluster;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.test.junit5.InjectMiniCluster;
-import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -32,30 +22,49 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Bad records reach the DLQ with their reasons while good ones keep flowing; resets restart observers. */
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Bad records reach the DLQ with their reasons while good ones keep flowing; resets restart
+ * observers.
+ */
 class DeadLettersAndResetITCase {
-    @RegisterExtension
-    static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
+    @RegisterExtension static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(4).build());
+    static final MiniClusterExtension FLINK =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setNumberTaskManagers(1)
+                            .setNumberSlotsPerTaskManager(4)
+                            .build());
 
-    static final String CONFIG = String.join("\n",
-            "nonfinite: reject",
-            "observers:",
-            "  - match: \"*.weight\"",
-            "    observer: PerChannelMinMaxObserver",
-            "  - match: \"layer.*\"",
-            "    observer: MinMaxObserver",
-            "");
+    static final String CONFIG =
+            String.join(
+                    "\n",
+                    "nonfinite: reject",
+                    "observers:",
+                    "  - match: \"*.weight\"",
+                    "    observer: PerChannelMinMaxObserver",
+                    "  - match: \"layer.*\"",
+                    "    observer: MinMaxObserver",
+                    "");
     static final Duration TIMEOUT = Duration.ofSeconds(60);
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     private static ProducerRecord<byte[], byte[]> record(String topic, String key, byte[] value) {
-        return new ProducerRecord<>(topic, key == null ? null : key.getBytes(StandardCharsets.UTF_8), value);
+        return new ProducerRecord<>(
+                topic, key == null ? null : key.getBytes(StandardCharsets.UTF_8), value);
     }
 
     private static String header(ConsumerRecord<byte[], byte[]> record, String name) {
@@ -67,22 +76,37 @@ class DeadLettersAndResetITCase {
     void badRecordsGoToTheDeadLettersAndGoodOnesKeepFlowing() throws Exception {
         try (JobUnderTest job = new JobUnderTest(KAFKA, dir, CONFIG, 2).start()) {
             byte[] garbage = {0x00, 0x01, 'g', 'a', 'r', 'b', 'a', 'g', 'e'};
-            byte[] nan = "{\"shape\": [3], \"data\": [1.0, \"NaN\", 2.0]}".getBytes(StandardCharsets.UTF_8);
+            byte[] nan =
+                    "{\"shape\": [3], \"data\": [1.0, \"NaN\", 2.0]}"
+                            .getBytes(StandardCharsets.UTF_8);
             byte[] three = JsonBatches.stats(new float[] {-1, -2, -3}, new float[] {1, 2, 3});
             byte[] four = JsonBatches.stats(new float[] {-1, -2, -3, -4}, new float[] {1, 2, 3, 4});
-            List<ProducerRecord<byte[], byte[]>> input = List.of(
-                    record(job.input, "layer.a", JsonBatches.stats(-1.0f, 1.0f)), // ok, batch 1
-                    record(job.input, null, JsonBatches.stats(-1.0f, 1.0f)), // no key
-                    record(job.input, "layer.a", garbage), // undecodable
-                    record(job.input, "layer.a", nan), // NaN under reject
-                    record(job.input, "other.tensor", JsonBatches.stats(0f, 1f)), // no rule
-                    record(job.input, "layer.w.weight", three), // ok, batch 1
-                    record(job.input, "layer.w.weight", four), // channel count changed
-                    record(job.input, "layer.a", JsonBatches.stats(-3.0f, 0.5f)), // ok, batch 2
-                    record(job.input, "layer.w.weight", three)); // ok, batch 2
+            List<ProducerRecord<byte[], byte[]>> input =
+                    List.of(
+                            record(
+                                    job.input,
+                                    "layer.a",
+                                    JsonBatches.stats(-1.0f, 1.0f)), // ok, batch 1
+                            record(job.input, null, JsonBatches.stats(-1.0f, 1.0f)), // no key
+                            record(job.input, "layer.a", garbage), // undecodable
+                            record(job.input, "layer.a", nan), // NaN under reject
+                            record(job.input, "other.tensor", JsonBatches.stats(0f, 1f)), // no rule
+                            record(job.input, "layer.w.weight", three), // ok, batch 1
+                            record(job.input, "layer.w.weight", four), // channel count changed
+                            record(
+                                    job.input,
+                                    "layer.a",
+                                    JsonBatches.stats(-3.0f, 0.5f)), // ok, batch 2
+                            record(job.input, "layer.w.weight", three)); // ok, batch 2
             List<RecordMetadata> landed = KAFKA.produce(input);
-            List<RecordMetadata> controlLanded = KAFKA.produce(List.of(
-                    record(job.control, "layer.a", "{\"op\": \"explode\"".getBytes(StandardCharsets.UTF_8))));
+            List<RecordMetadata> controlLanded =
+                    KAFKA.produce(
+                            List.of(
+                                    record(
+                                            job.control,
+                                            "layer.a",
+                                            "{\"op\": \"explode\""
+                                                    .getBytes(StandardCharsets.UTF_8))));
 
             try (TopicReader dlq = new TopicReader(KAFKA, job.dlq);
                     TopicReader out = new TopicReader(KAFKA, job.output)) {
@@ -93,19 +117,30 @@ class DeadLettersAndResetITCase {
                 for (int i : deadInputs) {
                     ConsumerRecord<byte[], byte[]> letter = find(dead, landed.get(i));
                     String reason = header(letter, "qparams.error");
-                    assertTrue(reason != null && !reason.isBlank() && !reason.contains("\n"), "reason: " + reason);
-                    assertEquals(String.valueOf(landed.get(i).partition()), header(letter, "qparams.source.partition"));
+                    assertTrue(
+                            reason != null && !reason.isBlank() && !reason.contains("\n"),
+                            "reason: " + reason);
+                    assertEquals(
+                            String.valueOf(landed.get(i).partition()),
+                            header(letter, "qparams.source.partition"));
                     if (i != 6) {
-                        assertEquals(new String(input.get(i).value(), StandardCharsets.UTF_8),
-                                new String(letter.value(), StandardCharsets.UTF_8), "the original value");
+                        assertEquals(
+                                new String(input.get(i).value(), StandardCharsets.UTF_8),
+                                new String(letter.value(), StandardCharsets.UTF_8),
+                                "the original value");
                     }
                 }
-                assertEquals("record has no key: the key must be the tensor name",
+                assertEquals(
+                        "record has no key: the key must be the tensor name",
                         header(find(dead, landed.get(1)), "qparams.error"));
                 assertTrue(header(find(dead, landed.get(3)), "qparams.error").contains("NaN"));
-                assertTrue(header(find(dead, landed.get(4)), "qparams.error").contains("other.tensor"));
+                assertTrue(
+                        header(find(dead, landed.get(4)), "qparams.error")
+                                .contains("other.tensor"));
                 ConsumerRecord<byte[], byte[]> changed = find(dead, landed.get(6));
-                assertTrue(header(changed, "qparams.error").contains("channel count"), header(changed, "qparams.error"));
+                assertTrue(
+                        header(changed, "qparams.error").contains("channel count"),
+                        header(changed, "qparams.error"));
                 JsonNode stats = QParamsAssertions.parse(changed.value());
                 assertEquals(4, stats.get("min").size(), "the refused batch as JSON stats");
                 ConsumerRecord<byte[], byte[]> badControl = find(dead, controlLanded.get(0));
@@ -117,16 +152,20 @@ class DeadLettersAndResetITCase {
                     batches.add(json.get("tensor").asText() + "#" + json.get("batches").asInt());
                 }
                 batches.sort(null);
-                assertEquals(List.of("layer.a#1", "layer.a#2", "layer.w.weight#1", "layer.w.weight#2"), batches);
+                assertEquals(
+                        List.of("layer.a#1", "layer.a#2", "layer.w.weight#1", "layer.w.weight#2"),
+                        batches);
             }
         }
     }
 
-    private static ConsumerRecord<byte[], byte[]> find(List<ConsumerRecord<byte[], byte[]>> dead, RecordMetadata source) {
+    private static ConsumerRecord<byte[], byte[]> find(
+            List<ConsumerRecord<byte[], byte[]>> dead, RecordMetadata source) {
         for (ConsumerRecord<byte[], byte[]> r : dead) {
             if (source.topic().equals(header(r, "qparams.source.topic"))
                     && String.valueOf(source.offset()).equals(header(r, "qparams.source.offset"))
-                    && String.valueOf(source.partition()).equals(header(r, "qparams.source.partition"))) {
+                    && String.valueOf(source.partition())
+                            .equals(header(r, "qparams.source.partition"))) {
                 return r;
             }
         }
@@ -134,7 +173,8 @@ class DeadLettersAndResetITCase {
     }
 
     @Test
-    void resetOnTheControlTopicRestartsTheObserver(@InjectMiniCluster MiniCluster cluster) throws Exception {
+    void resetOnTheControlTopicRestartsTheObserver(@InjectMiniCluster MiniCluster cluster)
+            throws Exception {
         try (JobUnderTest job = new JobUnderTest(KAFKA, dir, null, 2).start();
                 TopicReader out = new TopicReader(KAFKA, job.output);
                 TopicReader dlq = new TopicReader(KAFKA, job.dlq)) {
@@ -147,17 +187,33 @@ class DeadLettersAndResetITCase {
             KAFKA.produce(first);
             out.readAtLeast(3, TIMEOUT);
 
-            // The reset, then a marker: when the marker's dead letter shows, the reset has been read.
-            KAFKA.produce(List.of(record(job.control, tensor, "{\"op\": \"reset\"}".getBytes(StandardCharsets.UTF_8)),
-                    record(job.control, "marker", "not json".getBytes(StandardCharsets.UTF_8))));
+            // The reset, then a marker: when the marker's dead letter shows, the reset has been
+            // read.
+            KAFKA.produce(
+                    List.of(
+                            record(
+                                    job.control,
+                                    tensor,
+                                    "{\"op\": \"reset\"}".getBytes(StandardCharsets.UTF_8)),
+                            record(
+                                    job.control,
+                                    "marker",
+                                    "not json".getBytes(StandardCharsets.UTF_8))));
             dlq.readAtLeast(1, TIMEOUT);
-            // The reset travels to the observer over its own channel, unordered with the input's. A checkpoint
-            // triggered now has its barrier behind the reset on that channel and completes only when the
+            // The reset travels to the observer over its own channel, unordered with the input's. A
+            // checkpoint
+            // triggered now has its barrier behind the reset on that channel and completes only
+            // when the
             // observer took the barrier, so when it completes the observer has applied the reset.
             cluster.triggerCheckpoint(job.jobId()).get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
 
-            KAFKA.produce(List.of(record(job.input, tensor, JsonBatches.stats(stats[3][0], stats[3][1])),
-                    record(job.input, tensor, JsonBatches.stats(stats[4][0], stats[4][1]))));
+            KAFKA.produce(
+                    List.of(
+                            record(job.input, tensor, JsonBatches.stats(stats[3][0], stats[3][1])),
+                            record(
+                                    job.input,
+                                    tensor,
+                                    JsonBatches.stats(stats[4][0], stats[4][1]))));
             List<ConsumerRecord<byte[], byte[]>> records = out.readAtLeast(5, TIMEOUT);
 
             Observer observer = ObserverConfigSource.defaults().config().observerFor(tensor);
@@ -170,7 +226,8 @@ class DeadLettersAndResetITCase {
                 observer.update(replay, BatchMinMax.perTensor(stats[i][0], stats[i][1]));
                 JsonNode json = QParamsAssertions.parse(records.get(i).value());
                 assertEquals(expectedBatches[i], json.get("batches").asInt(), "record " + i);
-                QParamsAssertions.assertRecordMatches(json, replay, observer.calculateQParams(replay), "record " + i);
+                QParamsAssertions.assertRecordMatches(
+                        json, replay, observer.calculateQParams(replay), "record " + i);
             }
         }
     }

@@ -1,6 +1,30 @@
 package io.qparams.job;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.runtime.checkpoint.CompletedCheckpointStats;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.test.junit5.InjectClusterRESTAddress;
+import org.apache.flink.test.junit5.InjectMiniCluster;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.qparams.job.testutil.EmbeddedKafkaExtension;
+import io.qparams.job.testutil.FlinkRest;
+import io.qparams.job.testutil.JobUnderTest;
+import io.qparams.job.testutil.JsonBatches;
+import io.qparams.job.testutil.QParamsAssertions;
+import io.qparams.job.testutil.Replay;
+import io.qparams.job.testutil.TopicReader;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -18,51 +42,37 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import io.qparams.job.testutil.EmbeddedKafkaExtension;
-import io.qparams.job.testutil.FlinkRest;
-import io.qparams.job.testutil.JobUnderTest;
-import io.qparams.job.testutil.JsonBatches;
-import io.qparams.job.testutil.QParamsAssertions;
-import io.qparams.job.testutil.Replay;
-import io.qparams.job.testutil.TopicReader;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.TaskManagerOptions;
-import org.apache.flink.runtime.checkpoint.CompletedCheckpointStats;
-import org.apache.flink.runtime.minicluster.MiniCluster;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.test.junit5.InjectClusterRESTAddress;
-import org.apache.flink.test.junit5.InjectMiniCluster;
-import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * Failures while the job runs: 30 tensors x 100 batches stream in while checkpoints are taken every
  * 500 ms, and twice a TaskManager of the MiniCluster (2 TMs) is terminated under the running job,
  * which restarts from its last checkpoint on the other one. Exactly-once: the committed output of
  * every tensor is batches 1..100, no gap, no repeat, every record (the last included) bit for bit a
- * failure-free replay's. At-least-once: every record equals the replay's record for its source offset,
- * so a duplicate is byte-identical to the first record with that offset, and the last is the replay's last.
+ * failure-free replay's. At-least-once: every record equals the replay's record for its source
+ * offset, so a duplicate is byte-identical to the first record with that offset, and the last is
+ * the replay's last.
  */
 class FailureRecoveryITCase {
-    @RegisterExtension
-    static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
+    @RegisterExtension static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setConfiguration(spreadOut()).setNumberTaskManagers(2).setNumberSlotsPerTaskManager(2).build());
+    static final MiniClusterExtension FLINK =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setConfiguration(spreadOut())
+                            .setNumberTaskManagers(2)
+                            .setNumberSlotsPerTaskManager(2)
+                            .build());
 
-    /** One subtask of each operator per TaskManager: terminating either TaskManager hits the job. */
+    /**
+     * One subtask of each operator per TaskManager: terminating either TaskManager hits the job.
+     */
     private static Configuration spreadOut() {
         Configuration conf = new Configuration();
-        conf.set(TaskManagerOptions.TASK_MANAGER_LOAD_BALANCE_MODE, TaskManagerOptions.TaskManagerLoadBalanceMode.SLOTS);
+        conf.set(
+                TaskManagerOptions.TASK_MANAGER_LOAD_BALANCE_MODE,
+                TaskManagerOptions.TaskManagerLoadBalanceMode.SLOTS);
         return conf;
     }
 
@@ -76,18 +86,19 @@ class FailureRecoveryITCase {
     static final int BATCHES = 100;
     static final Duration TIMEOUT = Duration.ofSeconds(120);
 
-    static final String CONFIG = String.join("\n",
-            "observers:",
-            "  - match: \"*.weight\"",
-            "    observer: PerChannelMinMaxObserver",
-            "    ch_axis: 0",
-            "  - match: \"*\"",
-            "    observer: MovingAverageMinMaxObserver",
-            "    averaging_constant: 0.1",
-            "");
+    static final String CONFIG =
+            String.join(
+                    "\n",
+                    "observers:",
+                    "  - match: \"*.weight\"",
+                    "    observer: PerChannelMinMaxObserver",
+                    "    ch_axis: 0",
+                    "  - match: \"*\"",
+                    "    observer: MovingAverageMinMaxObserver",
+                    "    averaging_constant: 0.1",
+                    "");
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     static String tensor(int t) {
         return String.format("layer.%02d.%s", t, t % 3 == 0 ? "weight" : "act");
@@ -105,45 +116,67 @@ class FailureRecoveryITCase {
             }
             return JsonBatches.stats(min, max);
         }
-        return JsonBatches.stats((float) (-s * random.nextDouble()), (float) (s * random.nextDouble()));
+        return JsonBatches.stats(
+                (float) (-s * random.nextDouble()), (float) (s * random.nextDouble()));
     }
 
-    /** One round per 40 ms: the stream lasts about 4 s, long enough to fail twice in the middle of it. */
-    private static CompletableFuture<List<RecordMetadata>> produceSlowly(String topic, AtomicInteger rounds) {
-        return CompletableFuture.supplyAsync(() -> {
-            List<Future<RecordMetadata>> sent = new ArrayList<>();
-            try (KafkaProducer<byte[], byte[]> producer = KAFKA.producer()) {
-                for (int b = 0; b < BATCHES; b++) {
-                    for (int t = 0; t < TENSORS; t++) {
-                        sent.add(producer.send(new ProducerRecord<>(topic, tensor(t).getBytes(StandardCharsets.UTF_8),
-                                batch(t, b))));
+    /**
+     * One round per 40 ms: the stream lasts about 4 s, long enough to fail twice in the middle of
+     * it.
+     */
+    private static CompletableFuture<List<RecordMetadata>> produceSlowly(
+            String topic, AtomicInteger rounds) {
+        return CompletableFuture.supplyAsync(
+                () -> {
+                    List<Future<RecordMetadata>> sent = new ArrayList<>();
+                    try (KafkaProducer<byte[], byte[]> producer = KAFKA.producer()) {
+                        for (int b = 0; b < BATCHES; b++) {
+                            for (int t = 0; t < TENSORS; t++) {
+                                sent.add(
+                                        producer.send(
+                                                new ProducerRecord<>(
+                                                        topic,
+                                                        tensor(t).getBytes(StandardCharsets.UTF_8),
+                                                        batch(t, b))));
+                            }
+                            producer.flush();
+                            rounds.set(b + 1);
+                            Thread.sleep(40);
+                        }
+                        List<RecordMetadata> landed = new ArrayList<>();
+                        for (Future<RecordMetadata> f : sent) {
+                            landed.add(f.get());
+                        }
+                        return landed;
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
                     }
-                    producer.flush();
-                    rounds.set(b + 1);
-                    Thread.sleep(40);
-                }
-                List<RecordMetadata> landed = new ArrayList<>();
-                for (Future<RecordMetadata> f : sent) {
-                    landed.add(f.get());
-                }
-                return landed;
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
+                });
     }
 
     @ParameterizedTest(name = "--delivery {0}")
     @ValueSource(strings = {"exactly-once", "at-least-once"})
-    void theOutputSurvivesTaskManagerFailures(String delivery, @InjectMiniCluster MiniCluster cluster,
-            @InjectClusterRESTAddress URI restAddress) throws Exception {
+    void theOutputSurvivesTaskManagerFailures(
+            String delivery,
+            @InjectMiniCluster MiniCluster cluster,
+            @InjectClusterRESTAddress URI restAddress)
+            throws Exception {
         FlinkRest rest = new FlinkRest(restAddress);
-        try (JobUnderTest job = new JobUnderTest(KAFKA, dir, CONFIG, 2, "--delivery", delivery,
-                "--checkpoint-interval", "500ms")) {
+        try (JobUnderTest job =
+                new JobUnderTest(
+                        KAFKA,
+                        dir,
+                        CONFIG,
+                        2,
+                        "--delivery",
+                        delivery,
+                        "--checkpoint-interval",
+                        "500ms")) {
             job.start().awaitRunning(rest, TIMEOUT);
             AtomicInteger rounds = new AtomicInteger();
             CompletableFuture<List<RecordMetadata>> producing = produceSlowly(job.input, rounds);
-            long lastFailure = 0; // epoch millis of the last TaskManager termination; 0 before the first
+            long lastFailure =
+                    0; // epoch millis of the last TaskManager termination; 0 before the first
             for (int killAt : new int[] {30, 65}) {
                 awaitRounds(rounds, killAt, producing);
                 awaitCheckpointTriggeredAfter(cluster, job, lastFailure);
@@ -153,22 +186,31 @@ class FailureRecoveryITCase {
             }
             List<RecordMetadata> landed = producing.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
 
-            Map<Long, String> expectedByOffset = new HashMap<>(); // one partition per tensor: offsets differ per tensor
+            Map<Long, String> expectedByOffset =
+                    new HashMap<>(); // one partition per tensor: offsets differ per tensor
             Map<String, List<String>> expectedByTensor = new HashMap<>();
             Replay replay = new Replay(ObserverConfigSource.fromYaml(CONFIG).config());
             for (int b = 0; b < BATCHES; b++) {
                 for (int t = 0; t < TENSORS; t++) {
                     RecordMetadata m = landed.get(b * TENSORS + t);
-                    String record = new String(replay.apply(tensor(t), batch(t, b), null, m.topic(), m.partition(),
-                            m.offset()), StandardCharsets.UTF_8);
+                    String record =
+                            new String(
+                                    replay.apply(
+                                            tensor(t),
+                                            batch(t, b),
+                                            null,
+                                            m.topic(),
+                                            m.partition(),
+                                            m.offset()),
+                                    StandardCharsets.UTF_8);
                     expectedByOffset.put(key(m.partition(), m.offset()), record);
                     expectedByTensor.computeIfAbsent(tensor(t), k -> new ArrayList<>()).add(record);
                 }
             }
 
             try (TopicReader reader = new TopicReader(KAFKA, job.output)) {
-                List<ConsumerRecord<byte[], byte[]>> out = reader.readUntil(
-                        r -> distinctOffsets(r) >= TENSORS * BATCHES, TIMEOUT);
+                List<ConsumerRecord<byte[], byte[]>> out =
+                        reader.readUntil(r -> distinctOffsets(r) >= TENSORS * BATCHES, TIMEOUT);
                 reader.readUntil(r -> false, Duration.ofSeconds(2)); // late duplicates, if any
                 assertEquals(TENSORS * BATCHES, distinctOffsets(out), "every batch has its record");
                 Map<String, List<String>> byTensor = new HashMap<>();
@@ -176,25 +218,43 @@ class FailureRecoveryITCase {
                     String value = new String(r.value(), StandardCharsets.UTF_8);
                     JsonNode json = QParamsAssertions.parse(r.value());
                     JsonNode source = json.get("source");
-                    String expected = expectedByOffset.get(key(source.get("partition").asInt(), source.get("offset").asLong()));
-                    assertEquals(expected, value, "the record for " + source + " equals the failure-free replay's");
-                    byTensor.computeIfAbsent(json.get("tensor").asText(), k -> new ArrayList<>()).add(value);
+                    String expected =
+                            expectedByOffset.get(
+                                    key(
+                                            source.get("partition").asInt(),
+                                            source.get("offset").asLong()));
+                    assertEquals(
+                            expected,
+                            value,
+                            "the record for " + source + " equals the failure-free replay's");
+                    byTensor.computeIfAbsent(json.get("tensor").asText(), k -> new ArrayList<>())
+                            .add(value);
                 }
                 int duplicates = 0;
                 for (int t = 0; t < TENSORS; t++) {
                     List<String> expected = expectedByTensor.get(tensor(t));
                     List<String> got = byTensor.get(tensor(t));
                     if (delivery.equals("exactly-once")) {
-                        assertEquals(expected, got, tensor(t) + ": batches 1.." + BATCHES + ", no gap, no repeat");
+                        assertEquals(
+                                expected,
+                                got,
+                                tensor(t) + ": batches 1.." + BATCHES + ", no gap, no repeat");
                     } else {
-                        assertEquals(expected.get(BATCHES - 1), lastByBatches(got), tensor(t) + ": the last record");
-                        assertEquals(new HashSet<>(expected), new HashSet<>(got), tensor(t) + ": nothing but replay records");
+                        assertEquals(
+                                expected.get(BATCHES - 1),
+                                lastByBatches(got),
+                                tensor(t) + ": the last record");
+                        assertEquals(
+                                new HashSet<>(expected),
+                                new HashSet<>(got),
+                                tensor(t) + ": nothing but replay records");
                         duplicates += got.size() - BATCHES;
                     }
                 }
                 System.out.println(delivery + ": " + duplicates + " duplicate records");
             }
-            // The REST server caches the job's exception history for a while: wait for the two entries.
+            // The REST server caches the job's exception history for a while: wait for the two
+            // entries.
             rest.awaitExceptionCount(job.jobId(), 2, TIMEOUT);
         }
     }
@@ -216,7 +276,10 @@ class FailureRecoveryITCase {
         String last = null;
         long most = -1;
         for (String r : records) {
-            long batches = QParamsAssertions.parse(r.getBytes(StandardCharsets.UTF_8)).get("batches").asLong();
+            long batches =
+                    QParamsAssertions.parse(r.getBytes(StandardCharsets.UTF_8))
+                            .get("batches")
+                            .asLong();
             if (batches > most) {
                 most = batches;
                 last = r;
@@ -225,39 +288,58 @@ class FailureRecoveryITCase {
         return last;
     }
 
-    /** Waits until the producer has sent n rounds; fails if it stops or takes longer than the timeout. */
-    private static void awaitRounds(AtomicInteger rounds, int n, CompletableFuture<?> producing) throws Exception {
+    /**
+     * Waits until the producer has sent n rounds; fails if it stops or takes longer than the
+     * timeout.
+     */
+    private static void awaitRounds(AtomicInteger rounds, int n, CompletableFuture<?> producing)
+            throws Exception {
         long deadline = System.nanoTime() + TIMEOUT.toNanos();
         while (rounds.get() < n) {
             if (producing.isDone()) {
                 producing.get(); // rethrows the producer's failure
-                throw new AssertionError("the producer stopped after " + rounds.get() + " of " + n + " rounds");
+                throw new AssertionError(
+                        "the producer stopped after " + rounds.get() + " of " + n + " rounds");
             }
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("the producer sent " + rounds.get() + " of " + n + " rounds within " + TIMEOUT);
+                throw new AssertionError(
+                        "the producer sent "
+                                + rounds.get()
+                                + " of "
+                                + n
+                                + " rounds within "
+                                + TIMEOUT);
             }
             Thread.sleep(20);
         }
     }
 
     /**
-     * Waits for a completed checkpoint triggered after {@code epochMillis} (the last failure), asking the
-     * JobMaster itself: the REST server's copy may be seconds old. Flink triggers checkpoints only while
-     * every task runs, so one triggered after the failure completes only once the job runs again, on both
-     * TaskManagers: the next termination then hits a running job, and it rolls back to this checkpoint,
-     * not to the start.
+     * Waits for a completed checkpoint triggered after {@code epochMillis} (the last failure),
+     * asking the JobMaster itself: the REST server's copy may be seconds old. Flink triggers
+     * checkpoints only while every task runs, so one triggered after the failure completes only
+     * once the job runs again, on both TaskManagers: the next termination then hits a running job,
+     * and it rolls back to this checkpoint, not to the start.
      */
-    private static void awaitCheckpointTriggeredAfter(MiniCluster cluster, JobUnderTest job, long epochMillis)
-            throws Exception {
+    private static void awaitCheckpointTriggeredAfter(
+            MiniCluster cluster, JobUnderTest job, long epochMillis) throws Exception {
         long deadline = System.nanoTime() + TIMEOUT.toNanos();
         while (true) {
-            CompletedCheckpointStats latest = cluster.getExecutionGraph(job.jobId()).get(10, TimeUnit.SECONDS)
-                    .getCheckpointStatsSnapshot().getHistory().getLatestCompletedCheckpoint();
+            CompletedCheckpointStats latest =
+                    cluster.getExecutionGraph(job.jobId())
+                            .get(10, TimeUnit.SECONDS)
+                            .getCheckpointStatsSnapshot()
+                            .getHistory()
+                            .getLatestCompletedCheckpoint();
             if (latest != null && latest.getTriggerTimestamp() > epochMillis) {
                 return;
             }
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("no checkpoint triggered after " + epochMillis + " completed within " + TIMEOUT);
+                throw new AssertionError(
+                        "no checkpoint triggered after "
+                                + epochMillis
+                                + " completed within "
+                                + TIMEOUT);
             }
             Thread.sleep(50);
         }

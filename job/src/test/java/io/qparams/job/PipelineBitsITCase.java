@@ -1,6 +1,27 @@
 package io.qparams.job;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.qparams.connectors.batch.NpyWriter;
+import io.qparams.job.testutil.EmbeddedKafkaExtension;
+import io.qparams.job.testutil.JobUnderTest;
+import io.qparams.job.testutil.JsonBatches;
+import io.qparams.job.testutil.QParamsAssertions;
+import io.qparams.job.testutil.TopicReader;
+import io.qparams.observers.BatchMinMax;
+import io.qparams.observers.BatchReducer;
+import io.qparams.observers.Observer;
+import io.qparams.observers.ObserverConfig;
+import io.qparams.observers.ObserverState;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -12,74 +33,58 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import io.qparams.job.testutil.EmbeddedKafkaExtension;
-import io.qparams.job.testutil.JobUnderTest;
-import io.qparams.job.testutil.JsonBatches;
-import io.qparams.connectors.batch.NpyWriter;
-import io.qparams.job.testutil.QParamsAssertions;
-import io.qparams.job.testutil.TopicReader;
-import io.qparams.observers.BatchMinMax;
-import io.qparams.observers.BatchReducer;
-import io.qparams.observers.Observer;
-import io.qparams.observers.ObserverConfig;
-import io.qparams.observers.ObserverState;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * The pipeline preserves bits and per-tensor order: every qparams record equals an in-test replay of
- * that tensor's batches, in partition order, through the observers API (NPY, JSON tensors and JSON
- * stats; per-tensor and per-channel observers; parallelism 2 over 4 input partitions).
+ * The pipeline preserves bits and per-tensor order: every qparams record equals an in-test replay
+ * of that tensor's batches, in partition order, through the observers API (NPY, JSON tensors and
+ * JSON stats; per-tensor and per-channel observers; parallelism 2 over 4 input partitions).
  */
 class PipelineBitsITCase {
-    @RegisterExtension
-    static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
+    @RegisterExtension static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(4).build());
+    static final MiniClusterExtension FLINK =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setNumberTaskManagers(1)
+                            .setNumberSlotsPerTaskManager(4)
+                            .build());
 
-    static final String CONFIG = String.join("\n",
-            "nonfinite: reject",
-            "observers:",
-            "  - match: \"*.weight\"",
-            "    observer: PerChannelMinMaxObserver",
-            "    ch_axis: 0",
-            "    dtype: qint8",
-            "    qscheme: per_channel_symmetric",
-            "  - match: \"*.pc_act\"",
-            "    observer: MovingAveragePerChannelMinMaxObserver",
-            "    ch_axis: 1",
-            "    averaging_constant: 0.1",
-            "  - match: \"minmax.*\"",
-            "    observer: MinMaxObserver",
-            "    qscheme: per_tensor_symmetric",
-            "  - match: \"*\"",
-            "    observer: MovingAverageMinMaxObserver",
-            "    averaging_constant: 0.01",
-            "    dtype: quint8",
-            "    qscheme: per_tensor_affine",
-            "");
+    static final String CONFIG =
+            String.join(
+                    "\n",
+                    "nonfinite: reject",
+                    "observers:",
+                    "  - match: \"*.weight\"",
+                    "    observer: PerChannelMinMaxObserver",
+                    "    ch_axis: 0",
+                    "    dtype: qint8",
+                    "    qscheme: per_channel_symmetric",
+                    "  - match: \"*.pc_act\"",
+                    "    observer: MovingAveragePerChannelMinMaxObserver",
+                    "    ch_axis: 1",
+                    "    averaging_constant: 0.1",
+                    "  - match: \"minmax.*\"",
+                    "    observer: MinMaxObserver",
+                    "    qscheme: per_tensor_symmetric",
+                    "  - match: \"*\"",
+                    "    observer: MovingAverageMinMaxObserver",
+                    "    averaging_constant: 0.01",
+                    "    dtype: quint8",
+                    "    qscheme: per_tensor_affine",
+                    "");
 
-    static final String[] TENSORS = {"enc.0.weight", "enc.0.pc_act", "minmax.logits", "enc.0.out", "enc.1.out",
-            "dec.out"};
+    static final String[] TENSORS = {
+        "enc.0.weight", "enc.0.pc_act", "minmax.logits", "enc.0.out", "enc.1.out", "dec.out"
+    };
     static final long[][] SHAPES = {{4, 6}, {3, 5}, {2, 8}, {16}, {4, 4}, {2, 3, 4}};
     static final int BATCHES_PER_TENSOR = 9;
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     /** One produced batch and what the observers API reduces it to. */
-    record Sent(String tensor, BatchMinMax reduced) {
-    }
+    record Sent(String tensor, BatchMinMax reduced) {}
 
     /** Exactly-once: output shows at checkpoints, in transactions; the reader is read_committed. */
     @ParameterizedTest(name = "--delivery {0}")
@@ -96,7 +101,8 @@ class PipelineBitsITCase {
                     long[] shape = SHAPES[t];
                     float[] data = randomData(random, shape, b);
                     Observer observer = config.observerFor(tensor);
-                    BatchReducer reducer = BatchReducer.forSpec(observer.spec(), shape, false, config.nonFinite());
+                    BatchReducer reducer =
+                            BatchReducer.forSpec(observer.spec(), shape, false, config.nonFinite());
                     reducer.accept(data, 0, data.length);
                     BatchMinMax reduced = reducer.finish();
                     byte[] value;
@@ -110,13 +116,17 @@ class PipelineBitsITCase {
                             contentType = b % 2 == 0 ? "application/json" : null; // sniffed or told
                             break;
                         default:
-                            value = reduced.isPerChannel() ? JsonBatches.stats(reduced.min(), reduced.max())
-                                    : JsonBatches.stats(reduced.min(0), reduced.max(0));
+                            value =
+                                    reduced.isPerChannel()
+                                            ? JsonBatches.stats(reduced.min(), reduced.max())
+                                            : JsonBatches.stats(reduced.min(0), reduced.max(0));
                     }
-                    ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(job.input,
-                            tensor.getBytes(StandardCharsets.UTF_8), value);
+                    ProducerRecord<byte[], byte[]> record =
+                            new ProducerRecord<>(
+                                    job.input, tensor.getBytes(StandardCharsets.UTF_8), value);
                     if (contentType != null) {
-                        record.headers().add("content-type", contentType.getBytes(StandardCharsets.UTF_8));
+                        record.headers()
+                                .add("content-type", contentType.getBytes(StandardCharsets.UTF_8));
                     }
                     records.add(record);
                     sent.add(new Sent(tensor, reduced));
@@ -127,7 +137,8 @@ class PipelineBitsITCase {
 
             int expected = records.size();
             try (TopicReader reader = new TopicReader(KAFKA, job.output)) {
-                List<ConsumerRecord<byte[], byte[]>> out = reader.readAtLeast(expected, Duration.ofSeconds(90));
+                List<ConsumerRecord<byte[], byte[]>> out =
+                        reader.readAtLeast(expected, Duration.ofSeconds(90));
                 assertEquals(expected, out.size(), "one qparams record per batch, no more");
                 assertReplayMatches(config, sent, landed, out);
             }
@@ -135,8 +146,12 @@ class PipelineBitsITCase {
     }
 
     /** Groups both sides by tensor; the output of one tensor is in one partition, in order. */
-    private static void assertReplayMatches(ObserverConfig config, List<Sent> sent, List<RecordMetadata> landed,
-            List<ConsumerRecord<byte[], byte[]>> out) throws Exception {
+    private static void assertReplayMatches(
+            ObserverConfig config,
+            List<Sent> sent,
+            List<RecordMetadata> landed,
+            List<ConsumerRecord<byte[], byte[]>> out)
+            throws Exception {
         Map<String, List<JsonNode>> outputs = new LinkedHashMap<>();
         for (ConsumerRecord<byte[], byte[]> record : out) {
             String key = new String(record.key(), StandardCharsets.UTF_8);
@@ -155,12 +170,14 @@ class PipelineBitsITCase {
             List<JsonNode> records = outputs.get(s.tensor());
             String where = s.tensor() + " batch " + n;
             JsonNode record = records.get(n - 1);
-            QParamsAssertions.assertRecordMatches(record, state, observer.calculateQParams(state), where);
+            QParamsAssertions.assertRecordMatches(
+                    record, state, observer.calculateQParams(state), where);
             assertEquals(n, record.get("batches").asInt(), where + ": batches runs 1..N");
             RecordMetadata source = landed.get(i);
             JsonNode src = record.get("source");
             assertEquals(source.topic(), src.get("topic").asText(), where + ": source.topic");
-            assertEquals(source.partition(), src.get("partition").asInt(), where + ": source.partition");
+            assertEquals(
+                    source.partition(), src.get("partition").asInt(), where + ": source.partition");
             assertEquals(source.offset(), src.get("offset").asLong(), where + ": source.offset");
         }
         for (String tensor : TENSORS) {

@@ -1,8 +1,29 @@
 package io.qparams.job;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.StateRecoveryOptions;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.test.junit5.InjectClusterRESTAddress;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+
+import io.qparams.job.testutil.EmbeddedKafkaExtension;
+import io.qparams.job.testutil.FlinkRest;
+import io.qparams.job.testutil.JobUnderTest;
+import io.qparams.job.testutil.JsonBatches;
+import io.qparams.job.testutil.Replay;
+import io.qparams.job.testutil.TopicReader;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.net.URI;
@@ -19,77 +40,70 @@ import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
-import io.qparams.job.testutil.EmbeddedKafkaExtension;
-import io.qparams.job.testutil.FlinkRest;
-import io.qparams.job.testutil.JobUnderTest;
-import io.qparams.job.testutil.JsonBatches;
-import io.qparams.job.testutil.Replay;
-import io.qparams.job.testutil.TopicReader;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.StateRecoveryOptions;
-import org.apache.flink.core.execution.SavepointFormatType;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.test.junit5.InjectClusterRESTAddress;
-import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A savepoint taken by an earlier version of the job (committed under {@code compat/savepoint-v1/}:
  * a stop-with-savepoint, canonical format, after batches 1..N of two tensors) restores into today's
  * job, on either state backend and at another parallelism, and the job goes on with batches N+1..M
  * exactly as a replay of all M batches says: observer state and source offsets both survive the
- * upgrade. Never regenerate the committed savepoint: add a new version beside it (compat/README.md).
+ * upgrade. Never regenerate the committed savepoint: add a new version beside it
+ * (compat/README.md).
  */
 class SavepointCompatibilityITCase {
-    @RegisterExtension
-    static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
+    @RegisterExtension static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(4).build());
+    static final MiniClusterExtension FLINK =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setNumberTaskManagers(1)
+                            .setNumberSlotsPerTaskManager(4)
+                            .build());
 
     static final String V1 = "/compat/savepoint-v1/";
-    /** The savepoint's sources remember these topics and offsets: the restored job must read the same ones. */
+
+    /**
+     * The savepoint's sources remember these topics and offsets: the restored job must read the
+     * same ones.
+     */
     static final String INPUT = "savepoint-v1-activations";
+
     static final String CONTROL = "savepoint-v1-control";
     static final String GROUP = "savepoint-v1";
     static final String[] TENSORS = {"enc.0.act", "enc.0.weight"};
+
     /** Batches per tensor before the savepoint, and in all. */
     static final int N = 6;
+
     static final int M = 10;
     static final Duration TIMEOUT = Duration.ofSeconds(90);
 
-    static final String CONFIG = String.join("\n",
-            "nonfinite: reject",
-            "observers:",
-            "  - match: \"*.weight\"",
-            "    observer: PerChannelMinMaxObserver",
-            "    ch_axis: 0",
-            "    dtype: qint8",
-            "    qscheme: per_channel_symmetric",
-            "  - match: \"*\"",
-            "    observer: MovingAverageMinMaxObserver",
-            "    averaging_constant: 0.1",
-            "");
+    static final String CONFIG =
+            String.join(
+                    "\n",
+                    "nonfinite: reject",
+                    "observers:",
+                    "  - match: \"*.weight\"",
+                    "    observer: PerChannelMinMaxObserver",
+                    "    ch_axis: 0",
+                    "    dtype: qint8",
+                    "    qscheme: per_channel_symmetric",
+                    "  - match: \"*\"",
+                    "    observer: MovingAverageMinMaxObserver",
+                    "    averaging_constant: 0.1",
+                    "");
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     /** Batch b (0-based) of tensor t: JSON stats on a drifting scale, the same every run. */
     static byte[] batch(int t, int b) {
         float s = 0.75f + 0.5f * b;
         if (TENSORS[t].endsWith(".weight")) {
-            return JsonBatches.stats(new float[] {-s, -2 * s + 0.125f * b, 0.25f}, new float[] {s, 0.5f * s, 1 + b});
+            return JsonBatches.stats(
+                    new float[] {-s, -2 * s + 0.125f * b, 0.25f}, new float[] {s, 0.5f * s, 1 + b});
         }
         return JsonBatches.stats(-s + 0.0625f * (b % 3), 1.5f * s);
     }
@@ -99,7 +113,10 @@ class SavepointCompatibilityITCase {
         return TENSORS.length * b + t;
     }
 
-    /** Creates the input and control topics (one partition each) and the first {@code batches} rounds, unless there. */
+    /**
+     * Creates the input and control topics (one partition each) and the first {@code batches}
+     * rounds, unless there.
+     */
     private static void prepareTopics(int batches) throws Exception {
         Properties props = new Properties();
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers());
@@ -107,19 +124,28 @@ class SavepointCompatibilityITCase {
             if (admin.listTopics().names().get(30, TimeUnit.SECONDS).contains(INPUT)) {
                 return; // an earlier test of this class produced the same log
             }
-            admin.createTopics(List.of(new NewTopic(INPUT, Optional.of(1), Optional.empty()),
-                    new NewTopic(CONTROL, Optional.of(1), Optional.empty()))).all().get(30, TimeUnit.SECONDS);
+            admin.createTopics(
+                            List.of(
+                                    new NewTopic(INPUT, Optional.of(1), Optional.empty()),
+                                    new NewTopic(CONTROL, Optional.of(1), Optional.empty())))
+                    .all()
+                    .get(30, TimeUnit.SECONDS);
         }
         List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
         for (int b = 0; b < batches; b++) {
             for (int t = 0; t < TENSORS.length; t++) {
-                records.add(new ProducerRecord<>(INPUT, TENSORS[t].getBytes(StandardCharsets.UTF_8), batch(t, b)));
+                records.add(
+                        new ProducerRecord<>(
+                                INPUT, TENSORS[t].getBytes(StandardCharsets.UTF_8), batch(t, b)));
             }
         }
         KAFKA.produce(records);
     }
 
-    /** What the job emits for batches from..to-1 of every tensor, by offset: a replay of the whole log. */
+    /**
+     * What the job emits for batches from..to-1 of every tensor, by offset: a replay of the whole
+     * log.
+     */
     private static List<String> expected(int from, int to) throws Exception {
         Replay replay = new Replay(ObserverConfigSource.fromYaml(CONFIG).config());
         List<String> records = new ArrayList<>();
@@ -144,27 +170,38 @@ class SavepointCompatibilityITCase {
 
     @ParameterizedTest(name = "--state-backend {0}")
     @ValueSource(strings = {"hashmap", "rocksdb"})
-    void theV1SavepointRestoresAndTheJobGoesOnWithTheNextBatches(String backend,
-            @InjectClusterRESTAddress URI restAddress) throws Exception {
+    void theV1SavepointRestoresAndTheJobGoesOnWithTheNextBatches(
+            String backend, @InjectClusterRESTAddress URI restAddress) throws Exception {
         Path savepoint = copyResourceDir(V1 + "savepoint", dir.resolve("savepoint"));
         prepareTopics(M);
         Configuration restore = new Configuration();
         restore.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint.toUri().toString());
-        try (JobUnderTest job = JobUnderTest.onTopics(KAFKA, dir, CONFIG, 2, INPUT, CONTROL, GROUP,
-                "--state-backend", backend)) {
+        try (JobUnderTest job =
+                JobUnderTest.onTopics(
+                        KAFKA, dir, CONFIG, 2, INPUT, CONTROL, GROUP, "--state-backend", backend)) {
             job.start(restore).awaitRunning(new FlinkRest(restAddress), TIMEOUT);
             try (TopicReader out = new TopicReader(KAFKA, job.output)) {
                 int expectedCount = TENSORS.length * (M - N);
-                List<ConsumerRecord<byte[], byte[]>> records = out.readAtLeast(expectedCount, TIMEOUT);
-                out.readUntil(r -> false, Duration.ofSeconds(1)); // nothing re-read from before the savepoint
-                assertEquals(expected(N, M), values(records),
-                        "batches " + (N + 1) + ".." + M + " continue the restored observers, bit for bit");
+                List<ConsumerRecord<byte[], byte[]>> records =
+                        out.readAtLeast(expectedCount, TIMEOUT);
+                out.readUntil(
+                        r -> false,
+                        Duration.ofSeconds(1)); // nothing re-read from before the savepoint
+                assertEquals(
+                        expected(N, M),
+                        values(records),
+                        "batches "
+                                + (N + 1)
+                                + ".."
+                                + M
+                                + " continue the restored observers, bit for bit");
             }
         }
     }
 
     /**
-     * Writes a NEW savepoint version: {@code mvn -pl job test -Dtest=SavepointCompatibilityITCase#generate
+     * Writes a NEW savepoint version: {@code mvn -pl job test
+     * -Dtest=SavepointCompatibilityITCase#generate
      * -Dqparams.compat.savepoint=$PWD/job/src/test/resources/compat/savepoint-vN} (then point a new
      * test at it). Refuses an existing directory: committed savepoints are never regenerated.
      */
@@ -172,17 +209,36 @@ class SavepointCompatibilityITCase {
     @EnabledIfSystemProperty(named = "qparams.compat.savepoint", matches = ".+")
     void generate(@InjectClusterRESTAddress URI restAddress) throws Exception {
         Path target = Path.of(System.getProperty("qparams.compat.savepoint"));
-        assertFalse(Files.exists(target), target + " exists: never regenerate a committed savepoint, add a new version");
+        assertFalse(
+                Files.exists(target),
+                target + " exists: never regenerate a committed savepoint, add a new version");
         prepareTopics(N);
-        try (JobUnderTest job = JobUnderTest.onTopics(KAFKA, dir, CONFIG, 1, INPUT, CONTROL, GROUP,
-                "--state-backend", "hashmap", "--delivery", "at-least-once")) {
+        try (JobUnderTest job =
+                JobUnderTest.onTopics(
+                        KAFKA,
+                        dir,
+                        CONFIG,
+                        1,
+                        INPUT,
+                        CONTROL,
+                        GROUP,
+                        "--state-backend",
+                        "hashmap",
+                        "--delivery",
+                        "at-least-once")) {
             job.start().awaitRunning(new FlinkRest(restAddress), TIMEOUT);
             try (TopicReader out = new TopicReader(KAFKA, job.output)) {
-                List<ConsumerRecord<byte[], byte[]>> records = out.readAtLeast(TENSORS.length * N, TIMEOUT);
+                List<ConsumerRecord<byte[], byte[]>> records =
+                        out.readAtLeast(TENSORS.length * N, TIMEOUT);
                 assertEquals(expected(0, N), values(records));
             }
-            String taken = job.client().stopWithSavepoint(false, dir.resolve("taken").toUri().toString(),
-                    SavepointFormatType.CANONICAL).get(60, TimeUnit.SECONDS);
+            String taken =
+                    job.client()
+                            .stopWithSavepoint(
+                                    false,
+                                    dir.resolve("taken").toUri().toString(),
+                                    SavepointFormatType.CANONICAL)
+                            .get(60, TimeUnit.SECONDS);
             job.forget();
             Path from = Path.of(new URI(taken));
             Files.createDirectories(target.resolve("savepoint"));
@@ -195,7 +251,8 @@ class SavepointCompatibilityITCase {
         }
     }
 
-    private static Path copyResourceDir(String resource, Path to) throws IOException, URISyntaxException {
+    private static Path copyResourceDir(String resource, Path to)
+            throws IOException, URISyntaxException {
         var url = SavepointCompatibilityITCase.class.getResource(resource);
         assertTrue(url != null, "missing test resource " + resource);
         Path from = Path.of(url.toURI());

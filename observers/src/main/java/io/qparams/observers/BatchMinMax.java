@@ -3,9 +3,9 @@ package io.qparams.observers;
 import java.util.Arrays;
 
 /**
- * One batch reduced to what an observer needs: {@code torch.aminmax} of the whole tensor (vectors of
- * length 1) or of each channel row (length C). This, not the tensor, is what crosses the network in
- * the streaming job, and what pre-reduced JSON stats decode to.
+ * One batch reduced to what an observer needs: {@code torch.aminmax} of the whole tensor (vectors
+ * of length 1) or of each channel row (length C). This, not the tensor, is what crosses the network
+ * in the streaming job, and what pre-reduced JSON stats decode to.
  */
 public final class BatchMinMax {
     private final float[] min;
@@ -25,7 +25,8 @@ public final class BatchMinMax {
     /** Takes ownership of the arrays. */
     public static BatchMinMax perChannel(float[] min, float[] max) {
         if (min.length != max.length) {
-            throw new IllegalArgumentException("min and max differ in length: " + min.length + " vs " + max.length);
+            throw new IllegalArgumentException(
+                    "min and max differ in length: " + min.length + " vs " + max.length);
         }
         return new BatchMinMax(min, max, true);
     }
@@ -34,21 +35,31 @@ public final class BatchMinMax {
      * Pre-reduced stats as a producer sends them: refused when min > max (NaN is not refused here:
      * the non-finite policy decides), or when the vectors differ in length or are empty.
      */
-    public static BatchMinMax ofStats(float[] min, float[] max, boolean perChannel) throws InvalidBatchException {
+    public static BatchMinMax ofStats(float[] min, float[] max, boolean perChannel)
+            throws InvalidBatchException {
         if (min.length != max.length) {
-            throw new InvalidBatchException("stats min has " + min.length + " entries but max has " + max.length);
+            throw new InvalidBatchException(
+                    "stats min has " + min.length + " entries but max has " + max.length);
         }
         if (min.length == 0) {
             throw new InvalidBatchException("stats min and max are empty");
         }
         if (!perChannel && min.length != 1) {
-            throw new InvalidBatchException("per-tensor stats must be scalars, got vectors of length " + min.length);
+            throw new InvalidBatchException(
+                    "per-tensor stats must be scalars, got vectors of length " + min.length);
         }
         for (int c = 0; c < min.length; c++) {
             if (min[c] > max[c]) {
-                throw new InvalidBatchException(perChannel
-                        ? "stats min > max in channel " + c + " (" + min[c] + " > " + max[c] + ")"
-                        : "stats min > max (" + min[c] + " > " + max[c] + ")");
+                throw new InvalidBatchException(
+                        perChannel
+                                ? "stats min > max in channel "
+                                        + c
+                                        + " ("
+                                        + min[c]
+                                        + " > "
+                                        + max[c]
+                                        + ")"
+                                : "stats min > max (" + min[c] + " > " + max[c] + ")");
             }
         }
         return new BatchMinMax(min.clone(), max.clone(), perChannel);
@@ -81,9 +92,9 @@ public final class BatchMinMax {
     }
 
     /**
-     * Applies the non-finite policy to an already reduced batch: under {@code reject}, refuses it when
-     * any entry is NaN or infinite. ({@code ignore} is applied while reducing, where the finite values
-     * are still known; on stats it refuses non-finite entries like {@code reject}.)
+     * Applies the non-finite policy to an already reduced batch: under {@code reject}, refuses it
+     * when any entry is NaN or infinite. ({@code ignore} is applied while reducing, where the
+     * finite values are still known; on stats it refuses non-finite entries like {@code reject}.)
      */
     public BatchMinMax checkFinite(NonFinitePolicy policy) throws InvalidBatchException {
         if (policy == NonFinitePolicy.PROPAGATE) {
@@ -91,9 +102,15 @@ public final class BatchMinMax {
         }
         for (int c = 0; c < min.length; c++) {
             if (!Float.isFinite(min[c]) || !Float.isFinite(max[c])) {
-                String what = Float.isNaN(min[c]) || Float.isNaN(max[c]) ? "NaN" : "infinite values";
-                throw new InvalidBatchException("batch holds " + what + (perChannel ? " in channel " + c : "")
-                        + " (nonfinite: " + policy.configName() + ")");
+                String what =
+                        Float.isNaN(min[c]) || Float.isNaN(max[c]) ? "NaN" : "infinite values";
+                throw new InvalidBatchException(
+                        "batch holds "
+                                + what
+                                + (perChannel ? " in channel " + c : "")
+                                + " (nonfinite: "
+                                + policy.configName()
+                                + ")");
             }
         }
         return this;
@@ -104,7 +121,9 @@ public final class BatchMinMax {
         if (!(o instanceof BatchMinMax other)) {
             return false;
         }
-        return perChannel == other.perChannel && Arrays.equals(min, other.min) && Arrays.equals(max, other.max);
+        return perChannel == other.perChannel
+                && Arrays.equals(min, other.min)
+                && Arrays.equals(max, other.max);
     }
 
     @Override

@@ -7,9 +7,9 @@ import java.util.Arrays;
 
 /**
  * Reduces one float32 tensor, streamed in chunks in memory order, to its {@link BatchMinMax}:
- * {@code torch.aminmax(x)} for per-tensor observers, {@code torch.aminmax(y, dim=1)} over the
- * [C, N] view along {@code ch_axis} for per-channel ones. No per-element object is made; callers
- * decode their bytes into a reused {@code float[]} chunk and hand it over.
+ * {@code torch.aminmax(x)} for per-tensor observers, {@code torch.aminmax(y, dim=1)} over the [C,
+ * N] view along {@code ch_axis} for per-channel ones. No per-element object is made; callers decode
+ * their bytes into a reused {@code float[]} chunk and hand it over.
  *
  * <p>NaN anywhere in a row makes that row's min and max NaN (Math.min/max propagate NaN as torch's
  * aminmax does). Under {@link NonFinitePolicy#IGNORE} only finite values are reduced.
@@ -21,16 +21,18 @@ import java.util.Arrays;
  * ignore runs value by value.
  *
  * <p>{@link #acceptFloat32} takes float32 bytes as they arrive (an NPY record's data) and, when the
- * JVM runs with {@code --add-modules jdk.incubator.vector}, reduces them in place with
- * {@link FusedFloat32}, several times faster than copy + accept; otherwise it copies and accepts.
+ * JVM runs with {@code --add-modules jdk.incubator.vector}, reduces them in place with {@link
+ * FusedFloat32}, several times faster than copy + accept; otherwise it copies and accepts.
  */
 public final class BatchReducer {
     private final NonFinitePolicy policy;
     private final long numel;
     private final boolean perChannel;
     private final int channels;
+
     /** Elements per contiguous channel run: the product of the dims after ch_axis (C order). */
     private final long inner;
+
     private final float[] min;
     private final float[] max;
     private long position;
@@ -40,22 +42,31 @@ public final class BatchReducer {
      * lanes stay within 64 KiB each (plus the channel count on the innermost-axis path).
      */
     private static final int MAX_DIRECT_INDEX = 1 << 14;
+
     /** Lane distance of the run kernel: a multiple of the widest vector, 16 floats. */
     private static final int STRIDE = 64;
+
     private static final float[] NONE = new float[0];
+
     /** Vector lanes, indexed as the chunk handed to accept (see accumulateLanes). */
     private float[] laneMin = NONE;
+
     private float[] laneMax = NONE;
+
     /** Lane k holds channel (k + lanePhase) % channels; -1 while no lane holds anything. */
     private int lanePhase = -1;
+
     private float[] window = NONE;
+
     /** acceptFloat32's fused path once decided (null: copy into {@link #decoded} and accept). */
     private FusedFloat32 fused;
+
     private boolean fusedDecided;
     private float[] decoded = NONE;
     private static final int DECODED_FLOATS = 8192;
 
-    private BatchReducer(NonFinitePolicy policy, long numel, boolean perChannel, int channels, long inner) {
+    private BatchReducer(
+            NonFinitePolicy policy, long numel, boolean perChannel, int channels, long inner) {
         this.policy = policy;
         this.numel = numel;
         this.perChannel = perChannel;
@@ -75,7 +86,8 @@ public final class BatchReducer {
      * @throws InvalidBatchException for a per-channel observer when ch_axis does not exist in a
      *     non-empty tensor, or when the shape is too large to index
      */
-    public static BatchReducer forSpec(ObserverSpec spec, long[] shape, boolean fortranOrder, NonFinitePolicy policy)
+    public static BatchReducer forSpec(
+            ObserverSpec spec, long[] shape, boolean fortranOrder, NonFinitePolicy policy)
             throws InvalidBatchException {
         long numel = numel(shape);
         if (!spec.isPerChannel() || numel == 0) {
@@ -84,14 +96,20 @@ public final class BatchReducer {
         int ndim = shape.length;
         int axis = spec.chAxis() < 0 ? spec.chAxis() + ndim : spec.chAxis();
         if (ndim < 2 || axis < 0 || axis >= ndim) {
-            throw new InvalidBatchException("ch_axis " + spec.chAxis() + " does not fit a " + ndim
-                    + "-d batch of shape " + Arrays.toString(shape)
-                    + " (per-channel observers need at least 2 dims)");
+            throw new InvalidBatchException(
+                    "ch_axis "
+                            + spec.chAxis()
+                            + " does not fit a "
+                            + ndim
+                            + "-d batch of shape "
+                            + Arrays.toString(shape)
+                            + " (per-channel observers need at least 2 dims)");
         }
         if (shape[axis] > Integer.MAX_VALUE) {
             throw new InvalidBatchException("too many channels: " + shape[axis]);
         }
-        // A Fortran-order array is the C-order array of the reversed shape, so the axis is mirrored.
+        // A Fortran-order array is the C-order array of the reversed shape, so the axis is
+        // mirrored.
         long inner = 1;
         for (int d = 0; d < ndim; d++) {
             boolean after = fortranOrder ? d < axis : d > axis;
@@ -107,12 +125,14 @@ public final class BatchReducer {
         long n = 1;
         for (long d : shape) {
             if (d < 0) {
-                throw new InvalidBatchException("negative dimension in shape " + Arrays.toString(shape));
+                throw new InvalidBatchException(
+                        "negative dimension in shape " + Arrays.toString(shape));
             }
             try {
                 n = Math.multiplyExact(n, d);
             } catch (ArithmeticException e) {
-                throw new InvalidBatchException("shape " + Arrays.toString(shape) + " has too many elements");
+                throw new InvalidBatchException(
+                        "shape " + Arrays.toString(shape) + " has too many elements");
             }
         }
         return n;
@@ -136,7 +156,8 @@ public final class BatchReducer {
     public void accept(float[] values, int from, int to) {
         int count = to - from;
         if (count > numel - position) {
-            throw new IllegalStateException("more elements than the shape holds: " + (position + count) + " > " + numel);
+            throw new IllegalStateException(
+                    "more elements than the shape holds: " + (position + count) + " > " + numel);
         }
         if (count <= 0) {
             // nothing to reduce
@@ -151,19 +172,28 @@ public final class BatchReducer {
     }
 
     /**
-     * Reduces the next {@code count} float32 values, stored in {@code order} at {@code src[offset]},
-     * in memory order as {@link #accept}. Same results as decoding them and calling accept, except
-     * that the sign of a zero result may differ and a NaN result may lose its payload.
+     * Reduces the next {@code count} float32 values, stored in {@code order} at {@code
+     * src[offset]}, in memory order as {@link #accept}. Same results as decoding them and calling
+     * accept, except that the sign of a zero result may differ and a NaN result may lose its
+     * payload.
      */
     public void acceptFloat32(byte[] src, int offset, int count, ByteOrder order) {
-        if (offset < 0 || count < 0 || offset > src.length || count > (src.length - offset) / Float.BYTES) {
-            throw new IndexOutOfBoundsException(count + " floats at byte " + offset + " of " + src.length);
+        if (offset < 0
+                || count < 0
+                || offset > src.length
+                || count > (src.length - offset) / Float.BYTES) {
+            throw new IndexOutOfBoundsException(
+                    count + " floats at byte " + offset + " of " + src.length);
         }
         if (count > numel - position) {
-            throw new IllegalStateException("more elements than the shape holds: " + (position + count) + " > " + numel);
+            throw new IllegalStateException(
+                    "more elements than the shape holds: " + (position + count) + " > " + numel);
         }
         if (!fusedDecided) {
-            fused = policy == NonFinitePolicy.IGNORE ? null : FusedFloat32.forShape(perChannel ? channels : 1, inner, numel);
+            fused =
+                    policy == NonFinitePolicy.IGNORE
+                            ? null
+                            : FusedFloat32.forShape(perChannel ? channels : 1, inner, numel);
             fusedDecided = true;
         }
         if (fused != null) {
@@ -172,9 +202,15 @@ public final class BatchReducer {
             return;
         }
         if (decoded.length == 0) {
-            decoded = new float[(int) Math.min(DECODED_FLOATS, numel)]; // never more than the record holds
+            decoded =
+                    new float
+                            [(int)
+                                    Math.min(
+                                            DECODED_FLOATS,
+                                            numel)]; // never more than the record holds
         }
-        FloatBuffer floats = ByteBuffer.wrap(src, offset, count * Float.BYTES).order(order).asFloatBuffer();
+        FloatBuffer floats =
+                ByteBuffer.wrap(src, offset, count * Float.BYTES).order(order).asFloatBuffer();
         while (floats.hasRemaining()) {
             int n = Math.min(decoded.length, floats.remaining());
             floats.get(decoded, 0, n);
@@ -184,9 +220,9 @@ public final class BatchReducer {
 
     /**
      * Per-tensor, or ch_axis innermost: every value goes into its lane, {@code lane = min(lane, v)}
-     * elementwise, folded into its channel only in {@link #finish}. Lane k holds channel
-     * {@code (k + lanePhase) % channels}; a chunk whose phase differs, or that reaches past
-     * {@link #MAX_DIRECT_INDEX}, is first copied into {@link #window} where its phase fits.
+     * elementwise, folded into its channel only in {@link #finish}. Lane k holds channel {@code (k
+     * + lanePhase) % channels}; a chunk whose phase differs, or that reaches past {@link
+     * #MAX_DIRECT_INDEX}, is first copied into {@link #window} where its phase fits.
      */
     private void accumulateLanes(float[] values, int from, int to) {
         int phase = Math.floorMod((int) (position % channels) - from, channels);
@@ -199,7 +235,8 @@ public final class BatchReducer {
         }
         for (int i = from; i < to; ) {
             int len = Math.min(to - i, MAX_DIRECT_INDEX);
-            int lane = Math.floorMod((int) ((position + (i - from)) % channels) - lanePhase, channels);
+            int lane =
+                    Math.floorMod((int) ((position + (i - from)) % channels) - lanePhase, channels);
             if (window.length < lane + len) {
                 window = new float[lane + len];
             }
@@ -210,9 +247,9 @@ public final class BatchReducer {
     }
 
     /**
-     * {@code laneMin[k] = min(laneMin[k], src[k])}, likewise max: one index for every array, so
-     * C2 vectorizes it (JDK 17's SuperWord gives up when two float arrays are indexed with
-     * different offsets); Math.min/max keep torch's NaN propagation lane by lane.
+     * {@code laneMin[k] = min(laneMin[k], src[k])}, likewise max: one index for every array, so C2
+     * vectorizes it (JDK 17's SuperWord gives up when two float arrays are indexed with different
+     * offsets); Math.min/max keep torch's NaN propagation lane by lane.
      */
     private void minMaxInto(float[] src, int from, int to) {
         ensureLanes(to);
@@ -224,7 +261,9 @@ public final class BatchReducer {
         }
     }
 
-    /** ch_axis not innermost: each contiguous run of {@code inner} values belongs to one channel. */
+    /**
+     * ch_axis not innermost: each contiguous run of {@code inner} values belongs to one channel.
+     */
     private void reduceRuns(float[] values, int from, int to) {
         long at = position;
         for (int i = from; i < to; ) {
@@ -376,7 +415,8 @@ public final class BatchReducer {
             throw new IllegalStateException("an empty batch has no min/max: check isEmpty() first");
         }
         if (position != numel) {
-            throw new InvalidBatchException("batch holds " + position + " values but its shape needs " + numel);
+            throw new InvalidBatchException(
+                    "batch holds " + position + " values but its shape needs " + numel);
         }
         foldLanes();
         if (fused != null) {
@@ -385,13 +425,18 @@ public final class BatchReducer {
         if (policy == NonFinitePolicy.IGNORE) {
             for (int c = 0; c < channels; c++) {
                 if (min[c] == Float.POSITIVE_INFINITY && max[c] == Float.NEGATIVE_INFINITY) {
-                    throw new InvalidBatchException("batch holds no finite values"
-                            + (perChannel ? " in channel " + c : "") + " (nonfinite: ignore)");
+                    throw new InvalidBatchException(
+                            "batch holds no finite values"
+                                    + (perChannel ? " in channel " + c : "")
+                                    + " (nonfinite: ignore)");
                 }
             }
         }
-        BatchMinMax result = perChannel ? BatchMinMax.perChannel(min.clone(), max.clone())
-                : BatchMinMax.perTensor(min[0], max[0]);
-        return result.checkFinite(policy == NonFinitePolicy.IGNORE ? NonFinitePolicy.PROPAGATE : policy);
+        BatchMinMax result =
+                perChannel
+                        ? BatchMinMax.perChannel(min.clone(), max.clone())
+                        : BatchMinMax.perTensor(min[0], max[0]);
+        return result.checkFinite(
+                policy == NonFinitePolicy.IGNORE ? NonFinitePolicy.PROPAGATE : policy);
     }
 }

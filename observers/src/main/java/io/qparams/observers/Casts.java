@@ -2,12 +2,11 @@ package io.qparams.observers;
 
 /**
  * {@code x.to(torch.float32)} for the element types a batch may arrive in: round to nearest even,
- * overflow to infinity, subnormals kept. Java's primitive conversions already do this for
- * double, long and int; float16 and the unsigned types need a hand.
+ * overflow to infinity, subnormals kept. Java's primitive conversions already do this for double,
+ * long and int; float16 and the unsigned types need a hand.
  */
 public final class Casts {
-    private Casts() {
-    }
+    private Casts() {}
 
     /** IEEE 754 binary16 bits to float32: exact (every half is a float). */
     public static float float16ToFloat(short bits) {

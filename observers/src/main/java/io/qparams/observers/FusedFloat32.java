@@ -6,32 +6,38 @@ import java.util.Arrays;
 
 /**
  * The fused path of {@link BatchReducer#acceptFloat32}: min/max straight from float32 bytes with
- * {@link VectorKernels}, no copy into a float chunk. Available only when the JVM runs with
- * {@code --add-modules jdk.incubator.vector} (and {@code -Dqparams.vector=false} is not set) and
- * the kernels pass a self-test; otherwise {@link #forShape} returns null and BatchReducer copies.
+ * {@link VectorKernels}, no copy into a float chunk. Available only when the JVM runs with {@code
+ * --add-modules jdk.incubator.vector} (and {@code -Dqparams.vector=false} is not set) and the
+ * kernels pass a self-test; otherwise {@link #forShape} returns null and BatchReducer copies.
  *
  * <p>One of three layouts per reducer: the whole tensor into one min/max; per-channel runs of
- * {@code inner} values, each reduced into its channel; or, for short runs (ch_axis innermost,
- * small trailing dims), periodic lanes {@code lane[p % A]} folded into their channels at finish.
+ * {@code inner} values, each reduced into its channel; or, for short runs (ch_axis innermost, small
+ * trailing dims), periodic lanes {@code lane[p % A]} folded into their channels at finish.
  */
 final class FusedFloat32 {
     /** {@code sortable(bits(+inf))} and {@code sortable(bits(-inf))}: NaN sorts outside them. */
     static final int SORTABLE_POSITIVE_INFINITY = 0x7f800000;
+
     static final int SORTABLE_NEGATIVE_INFINITY = 0x807fffff;
+
     /** Runs at least this long are reduced run by run; shorter ones go to periodic lanes. */
     private static final int LONG_RUN = 256;
+
     /** At most this many periodic lanes (ints) per array; past it short runs are copied. */
     private static final int MAX_PERIOD = 1 << 13;
 
     static final boolean AVAILABLE = probe();
+
     /** Test hook: switches the fused path off (and on again) for reducers made afterwards. */
     static boolean enabled = AVAILABLE;
 
     private final int channels;
     private final long inner;
     private final boolean runs;
+
     /** Periodic lanes of sortable ints, or null when whole runs are reduced. */
     private final int[] laneMin;
+
     private final int[] laneMax;
 
     private FusedFloat32(int channels, long inner, boolean runs, int period) {
@@ -57,7 +63,8 @@ final class FusedFloat32 {
         if (channels == 1 || inner >= LONG_RUN) {
             return new FusedFloat32(channels, inner, true, 0);
         }
-        // A: a multiple of the channel pattern's period and of the vector length, at least 8 vectors
+        // A: a multiple of the channel pattern's period and of the vector length, at least 8
+        // vectors
         // so a lane's store is not read back by the very next vector.
         int lanes = VectorKernels.LANES;
         long pattern = channels * inner;
@@ -73,10 +80,21 @@ final class FusedFloat32 {
         return b == 0 ? a : gcd(b, a % b);
     }
 
-    /** Reduces the {@code count} floats at {@code src[offset]}, starting at stream index {@code position}. */
-    void accept(byte[] src, int offset, int count, ByteOrder order, long position, float[] min, float[] max) {
+    /**
+     * Reduces the {@code count} floats at {@code src[offset]}, starting at stream index {@code
+     * position}.
+     */
+    void accept(
+            byte[] src,
+            int offset,
+            int count,
+            ByteOrder order,
+            long position,
+            float[] min,
+            float[] max) {
         if (!runs) {
-            VectorKernels.accumulate(src, offset, count, order, laneMin, laneMax, (int) (position % laneMin.length));
+            VectorKernels.accumulate(
+                    src, offset, count, order, laneMin, laneMax, (int) (position % laneMin.length));
             return;
         }
         long at = position;
@@ -90,7 +108,9 @@ final class FusedFloat32 {
         }
     }
 
-    /** Folds the periodic lanes into their channels (lane k holds channel {@code (k / inner) % C}). */
+    /**
+     * Folds the periodic lanes into their channels (lane k holds channel {@code (k / inner) % C}).
+     */
     void finish(float[] min, float[] max) {
         if (runs) {
             return;
@@ -107,7 +127,10 @@ final class FusedFloat32 {
         return bits ^ ((bits >> 31) & 0x7fffffff);
     }
 
-    /** {@code min = minimum(min, lo)}, likewise max, torch-style: a NaN on either side makes both NaN. */
+    /**
+     * {@code min = minimum(min, lo)}, likewise max, torch-style: a NaN on either side makes both
+     * NaN.
+     */
     private static void fold(float[] min, float[] max, int channel, int lo, int hi) {
         if (lo < SORTABLE_NEGATIVE_INFINITY || hi > SORTABLE_POSITIVE_INFINITY) {
             min[channel] = Float.NaN;
@@ -120,8 +143,8 @@ final class FusedFloat32 {
 
     /**
      * Whether the kernels run here: the module is in the boot layer (else VectorKernels must never
-     * load), not switched off, vectors of at least 4 floats (narrower ones run as slow Java), and
-     * a self-test over both byte orders passes (JDK 20+ dropped {@code fromByteArray}: a linkage
+     * load), not switched off, vectors of at least 4 floats (narrower ones run as slow Java), and a
+     * self-test over both byte orders passes (JDK 20+ dropped {@code fromByteArray}: a linkage
      * error lands here too).
      */
     private static boolean probe() {
@@ -134,7 +157,8 @@ final class FusedFloat32 {
                 return false;
             }
             int n = 3 * VectorKernels.LANES + 1;
-            for (ByteOrder order : new ByteOrder[] {ByteOrder.LITTLE_ENDIAN, ByteOrder.BIG_ENDIAN}) {
+            for (ByteOrder order :
+                    new ByteOrder[] {ByteOrder.LITTLE_ENDIAN, ByteOrder.BIG_ENDIAN}) {
                 ByteBuffer bytes = ByteBuffer.allocate(1 + n * Float.BYTES).order(order);
                 for (int i = 0; i < n; i++) {
                     bytes.putFloat(1 + i * Float.BYTES, i == n / 2 ? -2.5f : i);

@@ -17,7 +17,8 @@ public enum NonFinitePolicy {
                 return policy;
             }
         }
-        throw new InvalidObserverConfigException("nonfinite '" + name + "': expected reject, ignore or propagate");
+        throw new InvalidObserverConfigException(
+                "nonfinite '" + name + "': expected reject, ignore or propagate");
     }
 
     public String configName() {

@@ -68,7 +68,10 @@ public final class ObserverConfig {
             return pattern.matcher(tensor).matches();
         }
 
-        /** {@code *} any run of characters (dots included), {@code ?} one character, all else literal. */
+        /**
+         * {@code *} any run of characters (dots included), {@code ?} one character, all else
+         * literal.
+         */
         static Pattern globToRegex(String glob) {
             StringBuilder regex = new StringBuilder();
             StringBuilder literal = new StringBuilder();

@@ -34,8 +34,11 @@ public enum ObserverKind {
                 return kind;
             }
         }
-        throw new InvalidObserverConfigException("unknown observer '" + name + "': expected one of "
-                + "MovingAverageMinMaxObserver, MinMaxObserver, PerChannelMinMaxObserver, "
-                + "MovingAveragePerChannelMinMaxObserver");
+        throw new InvalidObserverConfigException(
+                "unknown observer '"
+                        + name
+                        + "': expected one of "
+                        + "MovingAverageMinMaxObserver, MinMaxObserver, PerChannelMinMaxObserver, "
+                        + "MovingAveragePerChannelMinMaxObserver");
     }
 }

@@ -3,13 +3,14 @@ package io.qparams.observers;
 import java.util.Objects;
 
 /**
- * One observer's constructor arguments, validated as torch's constructors validate them
- * ({@code UniformQuantizationObserverBase.__init__}, {@code calculate_qmin_qmax}), with the
- * effective {@code quant_min}/{@code quant_max} resolved. Immutable.
+ * One observer's constructor arguments, validated as torch's constructors validate them ({@code
+ * UniformQuantizationObserverBase.__init__}, {@code calculate_qmin_qmax}), with the effective
+ * {@code quant_min}/{@code quant_max} resolved. Immutable.
  */
 public final class ObserverSpec {
     /** {@code torch.finfo(torch.float32).eps}, the default {@code eps}. */
     public static final double DEFAULT_EPS = 0x1.0p-23;
+
     public static final double DEFAULT_AVERAGING_CONSTANT = 0.01;
 
     private final ObserverKind kind;
@@ -35,31 +36,40 @@ public final class ObserverSpec {
 
         // Each observer's constructor refuses a qscheme of the other family before anything else.
         if (kind.isPerChannel() && !qscheme.isPerChannel()) {
-            throw new InvalidObserverConfigException(kind.name() + "'s qscheme only support torch.per_channel_symmetric, "
-                    + "torch.per_channel_affine and torch.per_channel_affine_float_qparams.");
+            throw new InvalidObserverConfigException(
+                    kind.name()
+                            + "'s qscheme only support torch.per_channel_symmetric,"
+                            + " torch.per_channel_affine and"
+                            + " torch.per_channel_affine_float_qparams.");
         }
         if (!kind.isPerChannel() && qscheme.isPerChannel()) {
             throw new InvalidObserverConfigException(
-                    kind.name() + "'s qscheme only support torch.per_tensor_symmetric and torch.per_tensor_affine.");
+                    kind.name()
+                            + "'s qscheme only support torch.per_tensor_symmetric and"
+                            + " torch.per_tensor_affine.");
         }
         if (hasCustomizedQrange) {
             long qmin = b.quantMin;
             long qmax = b.quantMax;
             if (!(qmin <= 0 && 0 <= qmax)) {
-                throw new InvalidObserverConfigException("Used-specified quantization range must include 0.");
+                throw new InvalidObserverConfigException(
+                        "Used-specified quantization range must include 0.");
             }
             if (!(qmin < qmax)) {
                 throw new InvalidObserverConfigException(
-                        "qmin must be strictly less than qmax for user-specified quantization range.");
+                        "qmin must be strictly less than qmax for user-specified quantization"
+                                + " range.");
             }
             long qrangeLen = qmax - qmin + 1;
             if (dtype.isSigned8Bit() && !(0 < qrangeLen && qrangeLen <= 256)) {
                 throw new InvalidObserverConfigException(
-                        "quantization range should be positive and not exceed the maximum bit range (=256).");
+                        "quantization range should be positive and not exceed the maximum bit range"
+                                + " (=256).");
             }
             if (dtype.isSigned32Bit() && !(0 < qrangeLen && qrangeLen <= (1L << 31))) {
                 throw new InvalidObserverConfigException(
-                        "quantization range should be positive and not exceed the maximum bit range (=4294967296).");
+                        "quantization range should be positive and not exceed the maximum bit range"
+                                + " (=4294967296).");
             }
             // Python's // floors: (-5, 10) with reduce_range gives (-3, 5).
             this.quantMin = reduceRange ? Math.floorDiv(b.quantMin, 2) : b.quantMin;
@@ -69,7 +79,8 @@ public final class ObserverSpec {
             this.quantMax = dtype.defaultQuantMax(reduceRange);
         }
         if (qscheme.isSymmetric() && reduceRange && dtype == QuantDtype.quint8) {
-            throw new InvalidObserverConfigException("Cannot reduce range for symmetric quantization for quint8");
+            throw new InvalidObserverConfigException(
+                    "Cannot reduce range for symmetric quantization for quint8");
         }
     }
 
@@ -107,7 +118,9 @@ public final class ObserverSpec {
         return quantMax;
     }
 
-    /** eps as configured (a double); torch keeps it as a float32 tensor, see {@link #epsFloat()}. */
+    /**
+     * eps as configured (a double); torch keeps it as a float32 tensor, see {@link #epsFloat()}.
+     */
     public double eps() {
         return eps;
     }
@@ -116,7 +129,10 @@ public final class ObserverSpec {
         return (float) eps;
     }
 
-    /** averaging_constant as configured; torch's float32 arithmetic uses it rounded, see {@link #averagingConstantFloat()}. */
+    /**
+     * averaging_constant as configured; torch's float32 arithmetic uses it rounded, see {@link
+     * #averagingConstantFloat()}.
+     */
     public double averagingConstant() {
         return averagingConstant;
     }
@@ -125,7 +141,10 @@ public final class ObserverSpec {
         return (float) averagingConstant;
     }
 
-    /** ch_axis as configured (negative counts from the last axis); meaningful for per-channel observers only. */
+    /**
+     * ch_axis as configured (negative counts from the last axis); meaningful for per-channel
+     * observers only.
+     */
     public int chAxis() {
         return chAxis;
     }
@@ -139,9 +158,13 @@ public final class ObserverSpec {
         if (!(o instanceof ObserverSpec other)) {
             return false;
         }
-        return kind == other.kind && dtype == other.dtype && qscheme == other.qscheme
-                && reduceRange == other.reduceRange && hasCustomizedQrange == other.hasCustomizedQrange
-                && quantMin == other.quantMin && quantMax == other.quantMax
+        return kind == other.kind
+                && dtype == other.dtype
+                && qscheme == other.qscheme
+                && reduceRange == other.reduceRange
+                && hasCustomizedQrange == other.hasCustomizedQrange
+                && quantMin == other.quantMin
+                && quantMax == other.quantMax
                 && Double.compare(eps, other.eps) == 0
                 && Double.compare(averagingConstant, other.averagingConstant) == 0
                 && chAxis == other.chAxis;
@@ -149,8 +172,17 @@ public final class ObserverSpec {
 
     @Override
     public int hashCode() {
-        return Objects.hash(kind, dtype, qscheme, reduceRange, hasCustomizedQrange, quantMin, quantMax, eps,
-                averagingConstant, chAxis);
+        return Objects.hash(
+                kind,
+                dtype,
+                qscheme,
+                reduceRange,
+                hasCustomizedQrange,
+                quantMin,
+                quantMax,
+                eps,
+                averagingConstant,
+                chAxis);
     }
 
     @Override
@@ -162,10 +194,20 @@ public final class ObserverSpec {
         if (kind.isPerChannel()) {
             s.append("ch_axis=").append(chAxis).append(", ");
         }
-        return s.append("dtype=").append(dtype).append(", qscheme=").append(qscheme)
-                .append(", reduce_range=").append(reduceRange)
-                .append(", quant_min=").append(quantMin).append(", quant_max=").append(quantMax)
-                .append(", eps=").append(eps).append(")").toString();
+        return s.append("dtype=")
+                .append(dtype)
+                .append(", qscheme=")
+                .append(qscheme)
+                .append(", reduce_range=")
+                .append(reduceRange)
+                .append(", quant_min=")
+                .append(quantMin)
+                .append(", quant_max=")
+                .append(quantMax)
+                .append(", eps=")
+                .append(eps)
+                .append(")")
+                .toString();
     }
 
     /** Keyword arguments with torch's names and defaults. */
@@ -227,7 +269,10 @@ public final class ObserverSpec {
             return this;
         }
 
-        /** @throws InvalidObserverConfigException with torch's reason when torch's constructor would raise */
+        /**
+         * @throws InvalidObserverConfigException with torch's reason when torch's constructor would
+         *     raise
+         */
         public ObserverSpec build() {
             return new ObserverSpec(this);
         }

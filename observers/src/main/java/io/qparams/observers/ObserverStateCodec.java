@@ -15,11 +15,11 @@ import java.io.IOException;
  */
 public final class ObserverStateCodec {
     public static final int CURRENT_VERSION = 1;
+
     /** Far beyond any channel count; guards against allocating from a corrupt length. */
     static final int MAX_CHANNELS = 1 << 24;
 
-    private ObserverStateCodec() {
-    }
+    private ObserverStateCodec() {}
 
     public static void write(ObserverState state, DataOutput out) throws IOException {
         out.writeByte(CURRENT_VERSION);
@@ -36,8 +36,12 @@ public final class ObserverStateCodec {
     public static ObserverState read(DataInput in) throws IOException {
         int version = in.readUnsignedByte();
         if (version != 1) {
-            throw new IOException("unknown observer state version " + version + " (this build reads up to "
-                    + CURRENT_VERSION + ")");
+            throw new IOException(
+                    "unknown observer state version "
+                            + version
+                            + " (this build reads up to "
+                            + CURRENT_VERSION
+                            + ")");
         }
         long batches = in.readLong();
         int n = in.readInt();

@@ -67,7 +67,10 @@ public final class QParams {
         if (!isValid()) {
             return "QParams{invalid: " + invalidReason + "}";
         }
-        return "QParams{scale=" + Arrays.toString(scale) + ", zero_point="
-                + (zeroPoint != null ? Arrays.toString(zeroPoint) : Arrays.toString(zeroPointFloat)) + "}";
+        return "QParams{scale="
+                + Arrays.toString(scale)
+                + ", zero_point="
+                + (zeroPoint != null ? Arrays.toString(zeroPoint) : Arrays.toString(zeroPointFloat))
+                + "}";
     }
 }

@@ -3,8 +3,8 @@ package io.qparams.observers;
 import java.util.Locale;
 
 /**
- * The quantized dtypes an observer can target, with torch's default ranges
- * ({@code torch.ao.quantization.utils.calculate_qmin_qmax}).
+ * The quantized dtypes an observer can target, with torch's default ranges ({@code
+ * torch.ao.quantization.utils.calculate_qmin_qmax}).
  */
 public enum QuantDtype {
     quint8(0, 255, 0, 127),
@@ -59,8 +59,11 @@ public enum QuantDtype {
                 return dtype;
             }
         }
-        throw new InvalidObserverConfigException("dtype '" + name + "': Default Observer only works for "
-                + "qint8, quint8, qint32, quint4x2, uint8, int8, int16, uint16 and int32 data type");
+        throw new InvalidObserverConfigException(
+                "dtype '"
+                        + name
+                        + "': Default Observer only works for qint8, quint8, qint32, quint4x2,"
+                        + " uint8, int8, int16, uint16 and int32 data type");
     }
 
     @Override

@@ -2,13 +2,12 @@ package io.qparams.observers;
 
 /** The few scalar operations where torch's CPU kernels differ from Java's defaults. */
 final class TorchMath {
-    private TorchMath() {
-    }
+    private TorchMath() {}
 
     /**
-     * {@code torch.round(x).to(torch.int)} on x86: round half to even, then the truncating conversion
-     * ({@code cvttss2si}), which yields INT_MIN for NaN and for anything out of int32 range. Java's
-     * {@code (int)} cast would give 0 or saturate instead.
+     * {@code torch.round(x).to(torch.int)} on x86: round half to even, then the truncating
+     * conversion ({@code cvttss2si}), which yields INT_MIN for NaN and for anything out of int32
+     * range. Java's {@code (int)} cast would give 0 or saturate instead.
      */
     static int roundToInt32(float x) {
         double r = Math.rint(x);

@@ -1,15 +1,16 @@
 package io.qparams.observers;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.Random;
-import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * BatchReducer against a trivially correct reduction: one Math.min/Math.max per element over the
@@ -20,19 +21,43 @@ import org.junit.jupiter.api.Test;
  */
 class BatchReducerTest {
     private static final float[] SPECIALS = {
-        Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, -0.0f, 0.0f, Float.MIN_VALUE,
-        -Float.MIN_VALUE, 0x1.0p-130f, -0x1.fffffcp-127f, Float.MAX_VALUE, -Float.MAX_VALUE, Float.MIN_NORMAL,
-        // NaNs of either sign with payloads: they sort outside +-inf only as sortable ints, not as raw ones.
-        Float.intBitsToFloat(0x7f800001), Float.intBitsToFloat(0x7fffffff), Float.intBitsToFloat(0xff800001),
-        Float.intBitsToFloat(0xffc00000), Float.intBitsToFloat(0xffffffff), Float.intBitsToFloat(0xffa5a5a5),
+        Float.NaN,
+        Float.POSITIVE_INFINITY,
+        Float.NEGATIVE_INFINITY,
+        -0.0f,
+        0.0f,
+        Float.MIN_VALUE,
+        -Float.MIN_VALUE,
+        0x1.0p-130f,
+        -0x1.fffffcp-127f,
+        Float.MAX_VALUE,
+        -Float.MAX_VALUE,
+        Float.MIN_NORMAL,
+        // NaNs of either sign with payloads: they sort outside +-inf only as sortable ints, not as
+        // raw ones.
+        Float.intBitsToFloat(0x7f800001),
+        Float.intBitsToFloat(0x7fffffff),
+        Float.intBitsToFloat(0xff800001),
+        Float.intBitsToFloat(0xffc00000),
+        Float.intBitsToFloat(0xffffffff),
+        Float.intBitsToFloat(0xffa5a5a5),
     };
-    private static final int[] NAN_BITS = {0x7f800001, 0x7fc00000, 0x7fffffff, 0xff800001, 0xffc00000, 0xffffffff};
+    private static final int[] NAN_BITS = {
+        0x7f800001, 0x7fc00000, 0x7fffffff, 0xff800001, 0xffc00000, 0xffffffff
+    };
 
-    /** The ways a batch reaches the reducer: float chunks, or bytes with the fused path on or off. */
-    private enum Feed { FLOATS, BYTES_FUSED, BYTES_COPIED }
+    /**
+     * The ways a batch reaches the reducer: float chunks, or bytes with the fused path on or off.
+     */
+    private enum Feed {
+        FLOATS,
+        BYTES_FUSED,
+        BYTES_COPIED
+    }
 
     /** The reference: channel of each element from its multi-index, no chunking, no tricks. */
-    private static Object reference(float[] data, long[] shape, boolean fortran, int axis, NonFinitePolicy policy) {
+    private static Object reference(
+            float[] data, long[] shape, boolean fortran, int axis, NonFinitePolicy policy) {
         int ndim = shape.length;
         int channels = axis < 0 ? 1 : (int) shape[axis];
         float[] min = new float[channels];
@@ -68,8 +93,16 @@ class BatchReducerTest {
         return new float[][] {min, max};
     }
 
-    private static Object reduce(float[] data, long[] shape, boolean fortran, ObserverSpec spec,
-            NonFinitePolicy policy, Random random, int chunkMode, Feed feed) throws InvalidBatchException {
+    private static Object reduce(
+            float[] data,
+            long[] shape,
+            boolean fortran,
+            ObserverSpec spec,
+            NonFinitePolicy policy,
+            Random random,
+            int chunkMode,
+            Feed feed)
+            throws InvalidBatchException {
         boolean fusedBefore = FusedFloat32.enabled;
         FusedFloat32.enabled = feed == Feed.BYTES_FUSED && FusedFloat32.AVAILABLE;
         try {
@@ -94,14 +127,17 @@ class BatchReducerTest {
     }
 
     private static int pieceLength(Random random, int chunkMode, int fixed, int n) {
-        return chunkMode == 0 ? fixed : 1 + random.nextInt(Math.min(20_000, 1 + random.nextInt(3 * n + 1)));
+        return chunkMode == 0
+                ? fixed
+                : 1 + random.nextInt(Math.min(20_000, 1 + random.nextInt(3 * n + 1)));
     }
 
     /**
      * The record's bytes in a random order at a random (often odd) offset, with NaN bytes around
      * them, fed whole or in pieces; now and then a piece goes through accept instead.
      */
-    private static void acceptBytes(BatchReducer reducer, float[] data, Random random, int chunkMode) {
+    private static void acceptBytes(
+            BatchReducer reducer, float[] data, Random random, int chunkMode) {
         ByteOrder order = random.nextBoolean() ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN;
         int offset = random.nextInt(9);
         ByteBuffer bytes = ByteBuffer.allocate(offset + data.length * Float.BYTES + 5).order(order);
@@ -109,9 +145,13 @@ class BatchReducerTest {
         for (int i = 0; i < data.length; i++) {
             bytes.putInt(offset + i * Float.BYTES, Float.floatToRawIntBits(data[i]));
         }
-        int fixed = random.nextInt(3) == 0 ? data.length : new int[] {1, 7, 8192, 64, 3, 1000, 17, 250}[random.nextInt(8)];
+        int fixed =
+                random.nextInt(3) == 0
+                        ? data.length
+                        : new int[] {1, 7, 8192, 64, 3, 1000, 17, 250}[random.nextInt(8)];
         for (int at = 0; at < data.length; ) {
-            int len = Math.min(pieceLength(random, chunkMode, fixed, data.length), data.length - at);
+            int len =
+                    Math.min(pieceLength(random, chunkMode, fixed, data.length), data.length - at);
             if (chunkMode == 1 && random.nextInt(8) == 0) {
                 reducer.accept(data, at, at + len);
             } else {
@@ -122,11 +162,13 @@ class BatchReducerTest {
         }
     }
 
-    private static void acceptFloats(BatchReducer reducer, float[] data, Random random, int chunkMode) {
+    private static void acceptFloats(
+            BatchReducer reducer, float[] data, Random random, int chunkMode) {
         int fixed = new int[] {1, 7, 8192, 64, 3, 1000}[random.nextInt(6)];
         float[] chunk = new float[20_000 + 17];
         for (int at = 0; at < data.length; ) {
-            int len = Math.min(pieceLength(random, chunkMode, fixed, data.length), data.length - at);
+            int len =
+                    Math.min(pieceLength(random, chunkMode, fixed, data.length), data.length - at);
             // Callers may hand any slice of their array: sometimes from 0, sometimes at an offset.
             int from = random.nextBoolean() ? 0 : random.nextInt(chunk.length - len + 1);
             System.arraycopy(data, at, chunk, from, len);
@@ -155,9 +197,19 @@ class BatchReducerTest {
             for (int c = 0; c < e[m].length; c++) {
                 float x = e[m][c];
                 float y = a[m][c];
-                boolean same = x == 0f ? y == 0f : Float.floatToIntBits(x) == Float.floatToIntBits(y);
+                boolean same =
+                        x == 0f ? y == 0f : Float.floatToIntBits(x) == Float.floatToIntBits(y);
                 if (!same) {
-                    fail(what + ": " + (m == 0 ? "min" : "max") + "[" + c + "] expected " + x + " but was " + y);
+                    fail(
+                            what
+                                    + ": "
+                                    + (m == 0 ? "min" : "max")
+                                    + "["
+                                    + c
+                                    + "] expected "
+                                    + x
+                                    + " but was "
+                                    + y);
                 }
             }
         }
@@ -167,12 +219,19 @@ class BatchReducerTest {
         float[] data = new float[n];
         int kind = random.nextInt(4);
         for (int i = 0; i < n; i++) {
-            data[i] = switch (kind) {
-                case 0 -> (float) random.nextGaussian();
-                case 1 -> (float) (random.nextGaussian() * Math.pow(10, random.nextInt(60) - 30));
-                case 2 -> Float.intBitsToFloat(random.nextInt()); // any bit pattern, NaNs and subnormals too
-                default -> random.nextInt(5) - 2; // many ties and zeros
-            };
+            data[i] =
+                    switch (kind) {
+                        case 0 -> (float) random.nextGaussian();
+                        case 1 ->
+                                (float)
+                                        (random.nextGaussian()
+                                                * Math.pow(10, random.nextInt(60) - 30));
+                        case 2 ->
+                                Float.intBitsToFloat(
+                                        random.nextInt()); // any bit pattern, NaNs and subnormals
+                        // too
+                        default -> random.nextInt(5) - 2; // many ties and zeros
+                    };
             if (kind != 2 && random.nextInt(50) == 0) {
                 data[i] = random.nextBoolean() ? -0.0f : 0.0f;
             }
@@ -191,7 +250,15 @@ class BatchReducerTest {
         int budget = random.nextInt(4) == 0 ? 40_000 : 600;
         for (int d = 0; d < ndim; d++) {
             int r = random.nextInt(10);
-            shape[d] = r == 0 ? 1 : r == 1 && random.nextInt(8) == 0 ? 0 : 1 + random.nextInt(Math.max(1, (int) Math.pow(budget, 1.0 / ndim)) + 1);
+            shape[d] =
+                    r == 0
+                            ? 1
+                            : r == 1 && random.nextInt(8) == 0
+                                    ? 0
+                                    : 1
+                                            + random.nextInt(
+                                                    Math.max(1, (int) Math.pow(budget, 1.0 / ndim))
+                                                            + 1);
         }
         return shape;
     }
@@ -207,28 +274,53 @@ class BatchReducerTest {
             NonFinitePolicy policy = NonFinitePolicy.values()[random.nextInt(3)];
             boolean perChannel = shape.length >= 2 && random.nextBoolean();
             int axis = perChannel ? random.nextInt(shape.length) : -1;
-            ObserverSpec spec = perChannel
-                    ? ObserverSpec.builder(ObserverKind.PerChannelMinMaxObserver)
-                            .chAxis(random.nextBoolean() ? axis : axis - shape.length).build()
-                    : ObserverSpec.builder(ObserverKind.MinMaxObserver).build();
-            String what = "trial " + trial + " shape " + Arrays.toString(shape) + (fortran ? " F" : " C")
-                    + " axis " + axis + " " + policy;
+            ObserverSpec spec =
+                    perChannel
+                            ? ObserverSpec.builder(ObserverKind.PerChannelMinMaxObserver)
+                                    .chAxis(random.nextBoolean() ? axis : axis - shape.length)
+                                    .build()
+                            : ObserverSpec.builder(ObserverKind.MinMaxObserver).build();
+            String what =
+                    "trial "
+                            + trial
+                            + " shape "
+                            + Arrays.toString(shape)
+                            + (fortran ? " F" : " C")
+                            + " axis "
+                            + axis
+                            + " "
+                            + policy;
             Object expected = n == 0 ? "empty" : reference(data, shape, fortran, axis, policy);
             for (int chunkMode = 0; chunkMode < 2; chunkMode++) {
                 for (Feed feed : Feed.values()) {
-                    assertSame(expected, reduce(data, shape, fortran, spec, policy, random, chunkMode, feed),
+                    assertSame(
+                            expected,
+                            reduce(data, shape, fortran, spec, policy, random, chunkMode, feed),
                             what + " " + feed + " chunks " + chunkMode);
                 }
             }
         }
     }
 
-    /** Long runs and wide rows take the vectorized kernels, with NaN and infinities at every lane. */
+    /**
+     * Long runs and wide rows take the vectorized kernels, with NaN and infinities at every lane.
+     */
     @Test
     void nonFiniteValuesAnywhereInLongRunsAndWideRows() throws InvalidBatchException {
         Random random = new Random(11);
-        long[][] shapes = {{1 << 16}, {8, 9000}, {9000, 8}, {3, 64, 70}, {40_000, 3}, {2, 20_000}, {5, 16_500},
-            {4, 16, 7, 7}, {300, 24}, {2, 64, 300}, {3, 997, 5}};
+        long[][] shapes = {
+            {1 << 16},
+            {8, 9000},
+            {9000, 8},
+            {3, 64, 70},
+            {40_000, 3},
+            {2, 20_000},
+            {5, 16_500},
+            {4, 16, 7, 7},
+            {300, 24},
+            {2, 64, 300},
+            {3, 997, 5}
+        };
         for (long[] shape : shapes) {
             int n = (int) BatchReducer.numel(shape);
             for (int trial = 0; trial < 12; trial++) {
@@ -241,13 +333,28 @@ class BatchReducerTest {
                         if (axis >= 0 && shape.length < 2) {
                             continue;
                         }
-                        ObserverSpec spec = axis < 0 ? ObserverSpec.builder(ObserverKind.MinMaxObserver).build()
-                                : ObserverSpec.builder(ObserverKind.PerChannelMinMaxObserver).chAxis(axis).build();
+                        ObserverSpec spec =
+                                axis < 0
+                                        ? ObserverSpec.builder(ObserverKind.MinMaxObserver).build()
+                                        : ObserverSpec.builder(
+                                                        ObserverKind.PerChannelMinMaxObserver)
+                                                .chAxis(axis)
+                                                .build();
                         boolean fortran = random.nextBoolean();
                         Object expected = reference(data, shape, fortran, axis, policy);
                         for (Feed feed : Feed.values()) {
-                            assertSame(expected, reduce(data, shape, fortran, spec, policy, random, trial % 2, feed),
-                                    Arrays.toString(shape) + " axis " + axis + " " + policy + " " + feed);
+                            assertSame(
+                                    expected,
+                                    reduce(
+                                            data, shape, fortran, spec, policy, random, trial % 2,
+                                            feed),
+                                    Arrays.toString(shape)
+                                            + " axis "
+                                            + axis
+                                            + " "
+                                            + policy
+                                            + " "
+                                            + feed);
                         }
                     }
                 }
@@ -255,18 +362,27 @@ class BatchReducerTest {
         }
     }
 
-    /** The build runs the tests with the module: the fused path must then be in use, not silently skipped. */
+    /**
+     * The build runs the tests with the module: the fused path must then be in use, not silently
+     * skipped.
+     */
     @Test
     void fusedPathIsAvailableWhenTheModuleIs() {
-        assertEquals(ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
-                && !"false".equalsIgnoreCase(System.getProperty("qparams.vector")), FusedFloat32.AVAILABLE);
+        assertEquals(
+                ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
+                        && !"false".equalsIgnoreCase(System.getProperty("qparams.vector")),
+                FusedFloat32.AVAILABLE);
     }
 
-    /** Every NaN class (sign, quiet or not, payload) at every position of a vector-and-a-bit makes both NaN. */
+    /**
+     * Every NaN class (sign, quiet or not, payload) at every position of a vector-and-a-bit makes
+     * both NaN.
+     */
     @Test
     void everyNanPatternAtEveryLaneMakesBothNan() throws InvalidBatchException {
         ObserverSpec perTensor = ObserverSpec.builder(ObserverKind.MinMaxObserver).build();
-        ObserverSpec lastAxis = ObserverSpec.builder(ObserverKind.PerChannelMinMaxObserver).chAxis(-1).build();
+        ObserverSpec lastAxis =
+                ObserverSpec.builder(ObserverKind.PerChannelMinMaxObserver).chAxis(-1).build();
         int n = 132; // [33, 4] along the innermost axis: enough rows for the periodic lanes
         for (ByteOrder order : new ByteOrder[] {ByteOrder.LITTLE_ENDIAN, ByteOrder.BIG_ENDIAN}) {
             for (int nanBits : NAN_BITS) {
@@ -277,11 +393,20 @@ class BatchReducerTest {
                     }
                     bytes.putInt(1 + at * Float.BYTES, nanBits);
                     String what = order + " " + Integer.toHexString(nanBits) + " at " + at;
-                    BatchReducer reducer = BatchReducer.forSpec(perTensor, new long[] {n}, false, NonFinitePolicy.PROPAGATE);
+                    BatchReducer reducer =
+                            BatchReducer.forSpec(
+                                    perTensor, new long[] {n}, false, NonFinitePolicy.PROPAGATE);
                     reducer.acceptFloat32(bytes.array(), 1, n, order);
                     BatchMinMax result = reducer.finish();
-                    assertTrue(Float.isNaN(result.min(0)) && Float.isNaN(result.max(0)), what + ": " + result);
-                    reducer = BatchReducer.forSpec(lastAxis, new long[] {n / 4, 4}, false, NonFinitePolicy.PROPAGATE);
+                    assertTrue(
+                            Float.isNaN(result.min(0)) && Float.isNaN(result.max(0)),
+                            what + ": " + result);
+                    reducer =
+                            BatchReducer.forSpec(
+                                    lastAxis,
+                                    new long[] {n / 4, 4},
+                                    false,
+                                    NonFinitePolicy.PROPAGATE);
                     reducer.acceptFloat32(bytes.array(), 1, n, order);
                     result = reducer.finish();
                     for (int c = 0; c < 4; c++) {
@@ -300,15 +425,23 @@ class BatchReducerTest {
         Arrays.fill(values, 1f);
         values[4321] = Float.NaN;
         values[17] = Float.NEGATIVE_INFINITY;
-        BatchReducer reducer = BatchReducer.forSpec(ObserverSpec.builder(ObserverKind.MinMaxObserver).build(),
-                new long[] {10_000}, false, NonFinitePolicy.PROPAGATE);
+        BatchReducer reducer =
+                BatchReducer.forSpec(
+                        ObserverSpec.builder(ObserverKind.MinMaxObserver).build(),
+                        new long[] {10_000},
+                        false,
+                        NonFinitePolicy.PROPAGATE);
         reducer.accept(values, 0, values.length);
         BatchMinMax result = reducer.finish();
         assertTrue(Float.isNaN(result.min(0)) && Float.isNaN(result.max(0)), result.toString());
 
         values[4321] = 2f;
-        reducer = BatchReducer.forSpec(ObserverSpec.builder(ObserverKind.MinMaxObserver).build(),
-                new long[] {10_000}, false, NonFinitePolicy.PROPAGATE);
+        reducer =
+                BatchReducer.forSpec(
+                        ObserverSpec.builder(ObserverKind.MinMaxObserver).build(),
+                        new long[] {10_000},
+                        false,
+                        NonFinitePolicy.PROPAGATE);
         reducer.accept(values, 0, values.length);
         assertEquals(BatchMinMax.perTensor(Float.NEGATIVE_INFINITY, 2f), reducer.finish());
     }
@@ -316,11 +449,13 @@ class BatchReducerTest {
     @Test
     void emptyTensorsAndMiscountsAreRefused() throws InvalidBatchException {
         ObserverSpec perTensor = ObserverSpec.builder(ObserverKind.MinMaxObserver).build();
-        BatchReducer empty = BatchReducer.forSpec(perTensor, new long[] {3, 0}, false, NonFinitePolicy.REJECT);
+        BatchReducer empty =
+                BatchReducer.forSpec(perTensor, new long[] {3, 0}, false, NonFinitePolicy.REJECT);
         assertTrue(empty.isEmpty());
         assertThrows(IllegalStateException.class, empty::finish);
 
-        BatchReducer reducer = BatchReducer.forSpec(perTensor, new long[] {4}, false, NonFinitePolicy.REJECT);
+        BatchReducer reducer =
+                BatchReducer.forSpec(perTensor, new long[] {4}, false, NonFinitePolicy.REJECT);
         reducer.accept(new float[] {1, 2, 3}, 0, 3);
         assertThrows(InvalidBatchException.class, reducer::finish);
         assertThrows(IllegalStateException.class, () -> reducer.accept(new float[] {1, 2}, 0, 2));

@@ -13,20 +13,21 @@ import java.util.List;
 import java.util.Map;
 import java.util.zip.GZIPInputStream;
 
-/** Reading the golden files written by observers/golden/generate_goldens.py (format: its README.md). */
+/**
+ * Reading the golden files written by observers/golden/generate_goldens.py (format: its README.md).
+ */
 final class GoldenCases {
-    private GoldenCases() {
-    }
+    private GoldenCases() {}
 
     /** One golden file: its meta header and its cases, in file order. */
-    record GoldenFile(String name, Map<String, Object> meta, List<Map<String, Object>> cases) {
-    }
+    record GoldenFile(String name, Map<String, Object> meta, List<Map<String, Object>> cases) {}
 
     static GoldenFile read(String name, InputStream raw) throws IOException {
         InputStream in = name.endsWith(".gz") ? new GZIPInputStream(raw) : raw;
         List<Map<String, Object>> cases = new ArrayList<>();
         Map<String, Object> meta = null;
-        try (BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+        try (BufferedReader reader =
+                new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
             String line;
             while ((line = reader.readLine()) != null) {
                 if (line.isBlank()) {
@@ -36,7 +37,8 @@ final class GoldenCases {
                 if (meta == null) {
                     meta = map(object.get("meta"));
                     if (meta == null) {
-                        throw new IOException(name + ": the first line must be the {\"meta\": ...} header");
+                        throw new IOException(
+                                name + ": the first line must be the {\"meta\": ...} header");
                     }
                 } else {
                     cases.add(object);
@@ -52,15 +54,32 @@ final class GoldenCases {
         for (Map.Entry<String, Object> e : kwargs.entrySet()) {
             Object v = e.getValue();
             switch (e.getKey()) {
-                case "dtype": b.dtype(QuantDtype.parse((String) v)); break;
-                case "qscheme": b.qscheme(QScheme.parse((String) v)); break;
-                case "reduce_range": b.reduceRange((Boolean) v); break;
-                case "quant_min": b.quantMin(Math.toIntExact((Long) v)); break;
-                case "quant_max": b.quantMax(Math.toIntExact((Long) v)); break;
-                case "eps": b.eps(((Number) v).doubleValue()); break;
-                case "averaging_constant": b.averagingConstant(((Number) v).doubleValue()); break;
-                case "ch_axis": b.chAxis(Math.toIntExact((Long) v)); break;
-                default: throw new IllegalArgumentException("unknown kwarg in golden: " + e.getKey());
+                case "dtype":
+                    b.dtype(QuantDtype.parse((String) v));
+                    break;
+                case "qscheme":
+                    b.qscheme(QScheme.parse((String) v));
+                    break;
+                case "reduce_range":
+                    b.reduceRange((Boolean) v);
+                    break;
+                case "quant_min":
+                    b.quantMin(Math.toIntExact((Long) v));
+                    break;
+                case "quant_max":
+                    b.quantMax(Math.toIntExact((Long) v));
+                    break;
+                case "eps":
+                    b.eps(((Number) v).doubleValue());
+                    break;
+                case "averaging_constant":
+                    b.averagingConstant(((Number) v).doubleValue());
+                    break;
+                case "ch_axis":
+                    b.chAxis(Math.toIntExact((Long) v));
+                    break;
+                default:
+                    throw new IllegalArgumentException("unknown kwarg in golden: " + e.getKey());
             }
         }
         return b.build();
@@ -78,27 +97,32 @@ final class GoldenCases {
     /** The input's elements in C order, cast to float32 as {@code x.to(torch.float32)} does. */
     static float[] values(Map<String, Object> input) {
         String dtype = (String) input.get("dtype");
-        ByteBuffer bytes = ByteBuffer.wrap(HexFormat.of().parseHex((String) input.get("hex")))
-                .order(ByteOrder.LITTLE_ENDIAN);
-        int size = switch (dtype) {
-            case "float64", "int64" -> 8;
-            case "float32", "int32" -> 4;
-            case "float16", "int16" -> 2;
-            case "int8", "uint8" -> 1;
-            default -> throw new IllegalArgumentException("unsupported input dtype in golden: " + dtype);
-        };
+        ByteBuffer bytes =
+                ByteBuffer.wrap(HexFormat.of().parseHex((String) input.get("hex")))
+                        .order(ByteOrder.LITTLE_ENDIAN);
+        int size =
+                switch (dtype) {
+                    case "float64", "int64" -> 8;
+                    case "float32", "int32" -> 4;
+                    case "float16", "int16" -> 2;
+                    case "int8", "uint8" -> 1;
+                    default ->
+                            throw new IllegalArgumentException(
+                                    "unsupported input dtype in golden: " + dtype);
+                };
         float[] out = new float[bytes.remaining() / size];
         for (int i = 0; i < out.length; i++) {
-            out[i] = switch (dtype) {
-                case "float64" -> Casts.float64ToFloat(bytes.getDouble());
-                case "int64" -> Casts.int64ToFloat(bytes.getLong());
-                case "float32" -> bytes.getFloat();
-                case "int32" -> (float) bytes.getInt();
-                case "float16" -> Casts.float16ToFloat(bytes.getShort());
-                case "int16" -> (float) bytes.getShort();
-                case "int8" -> (float) bytes.get();
-                default -> (float) (bytes.get() & 0xff); // uint8
-            };
+            out[i] =
+                    switch (dtype) {
+                        case "float64" -> Casts.float64ToFloat(bytes.getDouble());
+                        case "int64" -> Casts.int64ToFloat(bytes.getLong());
+                        case "float32" -> bytes.getFloat();
+                        case "int32" -> (float) bytes.getInt();
+                        case "float16" -> Casts.float16ToFloat(bytes.getShort());
+                        case "int16" -> (float) bytes.getShort();
+                        case "int8" -> (float) bytes.get();
+                        default -> (float) (bytes.get() & 0xff); // uint8
+                    };
         }
         return out;
     }

@@ -6,9 +6,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A minimal JSON reader for the golden files (the observers module has no JSON dependency):
- * objects become {@link LinkedHashMap}, arrays {@link List}, integers {@link Long}, other numbers
- * {@link Double} (parsed from the exact text Python wrote), plus String, Boolean and null.
+ * A minimal JSON reader for the golden files (the observers module has no JSON dependency): objects
+ * become {@link LinkedHashMap}, arrays {@link List}, integers {@link Long}, other numbers {@link
+ * Double} (parsed from the exact text Python wrote), plus String, Boolean and null.
  */
 final class GoldenJson {
     private final String s;
@@ -110,16 +110,27 @@ final class GoldenJson {
             }
             char e = s.charAt(pos++);
             switch (e) {
-                case 'n': out.append('\n'); break;
-                case 't': out.append('\t'); break;
-                case 'r': out.append('\r'); break;
-                case 'b': out.append('\b'); break;
-                case 'f': out.append('\f'); break;
+                case 'n':
+                    out.append('\n');
+                    break;
+                case 't':
+                    out.append('\t');
+                    break;
+                case 'r':
+                    out.append('\r');
+                    break;
+                case 'b':
+                    out.append('\b');
+                    break;
+                case 'f':
+                    out.append('\f');
+                    break;
                 case 'u':
                     out.append((char) Integer.parseInt(s.substring(pos, pos + 4), 16));
                     pos += 4;
                     break;
-                default: out.append(e); // \" \\ \/
+                default:
+                    out.append(e); // \" \\ \/
             }
         }
     }

@@ -1,12 +1,9 @@
 package io.qparams.observers;
 
-import static io.qparams.observers.GoldenCases.floats;
-import static io.qparams.observers.GoldenCases.hex;
-import static io.qparams.observers.GoldenCases.list;
-import static io.qparams.observers.GoldenCases.map;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import org.junit.jupiter.api.DynamicContainer;
+import org.junit.jupiter.api.DynamicNode;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,26 +15,31 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.DynamicContainer;
-import org.junit.jupiter.api.DynamicNode;
-import org.junit.jupiter.api.DynamicTest;
-import org.junit.jupiter.api.TestFactory;
+
+import static io.qparams.observers.GoldenCases.floats;
+import static io.qparams.observers.GoldenCases.hex;
+import static io.qparams.observers.GoldenCases.list;
+import static io.qparams.observers.GoldenCases.map;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * Replays every golden case (recorded from real torch by observers/golden/generate_goldens.py) through
- * the Java API and compares bits. Each case runs twice: once feeding the tensors through
- * {@link BatchReducer}, once feeding each step's own batch min/max as stats, which must give the same
- * results ("stats == any tensor with that min/max").
+ * Replays every golden case (recorded from real torch by observers/golden/generate_goldens.py)
+ * through the Java API and compares bits. Each case runs twice: once feeding the tensors through
+ * {@link BatchReducer}, once feeding each step's own batch min/max as stats, which must give the
+ * same results ("stats == any tensor with that min/max").
  *
  * <p>Floats are compared by raw bits, with two exceptions that no consumer can observe:
+ *
  * <ul>
  *   <li>any zero equals any zero: the sign of a zero that torch.aminmax returns depends on
- *       vector-lane order (OBSERVER-SPEC rule 3), and it carries into min_val, max_val and the float
- *       zero points computed from them;</li>
- *   <li>any NaN equals any NaN: torch's NaN payloads are kernel artifacts (the vectorized per-tensor
- *       aminmax returns the all-ones mask {@code ffffffff}, the per-channel one keeps the input's
- *       payload, even a signaling {@code 7f800001}, torch.min/max return {@code 7fc00000}); the
- *       contract writes every NaN as "NaN".</li>
+ *       vector-lane order (OBSERVER-SPEC rule 3), and it carries into min_val, max_val and the
+ *       float zero points computed from them;
+ *   <li>any NaN equals any NaN: torch's NaN payloads are kernel artifacts (the vectorized
+ *       per-tensor aminmax returns the all-ones mask {@code ffffffff}, the per-channel one keeps
+ *       the input's payload, even a signaling {@code 7f800001}, torch.min/max return {@code
+ *       7fc00000}); the contract writes every NaN as "NaN".
  * </ul>
  */
 class GoldenReplayTest {
@@ -50,7 +52,10 @@ class GoldenReplayTest {
         assertTrue(dir != null, "no golden directory on the test classpath");
         List<Path> files;
         try (Stream<Path> listing = Files.list(Path.of(dir.toURI()))) {
-            files = listing.filter(p -> p.getFileName().toString().matches(".*\\.jsonl(\\.gz)?")).sorted().toList();
+            files =
+                    listing.filter(p -> p.getFileName().toString().matches(".*\\.jsonl(\\.gz)?"))
+                            .sorted()
+                            .toList();
         }
         List<DynamicNode> containers = new ArrayList<>();
         int total = 0;
@@ -61,12 +66,21 @@ class GoldenReplayTest {
             }
             total += golden.cases().size();
             String name = golden.name() + " (torch " + golden.meta().get("torch") + ")";
-            containers.add(DynamicContainer.dynamicContainer(name, golden.cases().stream()
-                    .map(c -> DynamicTest.dynamicTest((String) c.get("id"), () -> replay(c)))));
+            containers.add(
+                    DynamicContainer.dynamicContainer(
+                            name,
+                            golden.cases().stream()
+                                    .map(
+                                            c ->
+                                                    DynamicTest.dynamicTest(
+                                                            (String) c.get("id"),
+                                                            () -> replay(c)))));
         }
         int cases = total;
-        containers.add(DynamicTest.dynamicTest("at least " + MIN_CASES + " golden cases",
-                () -> assertTrue(cases >= MIN_CASES, "only " + cases + " golden cases")));
+        containers.add(
+                DynamicTest.dynamicTest(
+                        "at least " + MIN_CASES + " golden cases",
+                        () -> assertTrue(cases >= MIN_CASES, "only " + cases + " golden cases")));
         return containers.stream();
     }
 
@@ -81,7 +95,10 @@ class GoldenReplayTest {
             if (refusal == null) {
                 fail(id + ": Java refused a config torch accepts: " + e.getMessage());
             }
-            assertEquals(refusal, GoldenCases.collapseWhitespace(e.getMessage()), id + ": refusal message");
+            assertEquals(
+                    refusal,
+                    GoldenCases.collapseWhitespace(e.getMessage()),
+                    id + ": refusal message");
             return;
         }
         if (refusal != null) {
@@ -98,7 +115,8 @@ class GoldenReplayTest {
     }
 
     /** Replays the steps, checking each against the golden; returns the state after each step. */
-    private static List<ObserverState> run(String id, ObserverSpec spec, List<Object> steps, boolean viaStats) {
+    private static List<ObserverState> run(
+            String id, ObserverSpec spec, List<Object> steps, boolean viaStats) {
         Observer observer = new Observer(spec);
         ObserverState state = observer.initialState();
         List<ObserverState> states = new ArrayList<>();
@@ -122,7 +140,11 @@ class GoldenReplayTest {
         return states;
     }
 
-    private static void observe(Observer observer, ObserverState state, Map<String, Object> step, boolean viaStats,
+    private static void observe(
+            Observer observer,
+            ObserverState state,
+            Map<String, Object> step,
+            boolean viaStats,
             Mismatches m) {
         Map<String, Object> input = map(step.get("input"));
         long[] shape = GoldenCases.shape(input);
@@ -133,7 +155,10 @@ class GoldenReplayTest {
             if (!viaStats) {
                 try {
                     BatchReducer.forSpec(spec, shape, false, NonFinitePolicy.PROPAGATE);
-                    m.add("torch raised '" + step.get("error") + "' but BatchReducer.forSpec accepted the shape");
+                    m.add(
+                            "torch raised '"
+                                    + step.get("error")
+                                    + "' but BatchReducer.forSpec accepted the shape");
                 } catch (InvalidBatchException expected) {
                     // the state must stay as it was
                 }
@@ -147,14 +172,21 @@ class GoldenReplayTest {
                 if (!step.containsKey("batch_min")) {
                     return; // an empty tensor: no stats, nothing observed
                 }
-                batch = BatchMinMax.ofStats(floats(step.get("batch_min")), floats(step.get("batch_max")),
-                        spec.isPerChannel());
+                batch =
+                        BatchMinMax.ofStats(
+                                floats(step.get("batch_min")),
+                                floats(step.get("batch_max")),
+                                spec.isPerChannel());
             } else {
-                BatchReducer reducer = BatchReducer.forSpec(spec, shape, false, NonFinitePolicy.PROPAGATE);
+                BatchReducer reducer =
+                        BatchReducer.forSpec(spec, shape, false, NonFinitePolicy.PROPAGATE);
                 float[] values = GoldenCases.values(input);
                 if (reducer.isEmpty()) {
                     if (values.length != 0) {
-                        m.add("BatchReducer says empty but the batch holds " + values.length + " values");
+                        m.add(
+                                "BatchReducer says empty but the batch holds "
+                                        + values.length
+                                        + " values");
                     }
                     return;
                 }
@@ -176,13 +208,22 @@ class GoldenReplayTest {
     private static void compareQParams(QParams q, Map<String, Object> step, Mismatches m) {
         if (step.containsKey("qparams_error")) {
             if (q.isValid()) {
-                m.add("calculate_qparams: torch raised '" + step.get("qparams_error") + "', Java gave " + q);
+                m.add(
+                        "calculate_qparams: torch raised '"
+                                + step.get("qparams_error")
+                                + "', Java gave "
+                                + q);
             }
             return;
         }
         if (!q.isValid()) {
-            m.add("calculate_qparams: Java invalid (" + q.invalidReason() + "), torch gave scale "
-                    + step.get("scale") + " zero_point " + step.get("zero_point"));
+            m.add(
+                    "calculate_qparams: Java invalid ("
+                            + q.invalidReason()
+                            + "), torch gave scale "
+                            + step.get("scale")
+                            + " zero_point "
+                            + step.get("zero_point"));
             return;
         }
         float[] scale = new float[q.size()];
@@ -207,10 +248,19 @@ class GoldenReplayTest {
                 // Before any data torch returns its int64 default [0] even for float qparams, where
                 // Java keeps the float representation [0.0]: the values must still agree.
                 for (int i = 0; i < actual.length; i++) {
-                    double expected = zp.get(i) instanceof String ? floats(List.of(zp.get(i)))[0] : (Long) zp.get(i);
+                    double expected =
+                            zp.get(i) instanceof String
+                                    ? floats(List.of(zp.get(i)))[0]
+                                    : (Long) zp.get(i);
                     if (expected != actual[i] || floatGolden) {
-                        m.add("zero_point[" + i + "]: expected " + zp.get(i) + ", got " + actual[i]
-                                + (q.hasFloatZeroPoint() ? " (float)" : " (int)"));
+                        m.add(
+                                "zero_point["
+                                        + i
+                                        + "]: expected "
+                                        + zp.get(i)
+                                        + ", got "
+                                        + actual[i]
+                                        + (q.hasFloatZeroPoint() ? " (float)" : " (int)"));
                     }
                 }
             }
@@ -218,13 +268,21 @@ class GoldenReplayTest {
             for (int i = 0; i < q.size(); i++) {
                 long expected = (Long) zp.get(i);
                 if (expected != q.zeroPoint(i)) {
-                    m.add("zero_point[" + i + "]: expected " + expected + ", got " + q.zeroPoint(i));
+                    m.add(
+                            "zero_point["
+                                    + i
+                                    + "]: expected "
+                                    + expected
+                                    + ", got "
+                                    + q.zeroPoint(i));
                 }
             }
         }
     }
 
-    /** Collects every difference in one step, so a failure names the case, the step and all fields. */
+    /**
+     * Collects every difference in one step, so a failure names the case, the step and all fields.
+     */
     private static final class Mismatches {
         private final String where;
         private final List<String> diffs = new ArrayList<>();
@@ -244,8 +302,19 @@ class GoldenReplayTest {
             }
             for (int i = 0; i < expected.length; i++) {
                 if (!sameBits(expected[i], actual[i])) {
-                    add(field + "[" + i + "]: expected " + hex(expected[i]) + " (" + expected[i] + "), got "
-                            + hex(actual[i]) + " (" + actual[i] + ")");
+                    add(
+                            field
+                                    + "["
+                                    + i
+                                    + "]: expected "
+                                    + hex(expected[i])
+                                    + " ("
+                                    + expected[i]
+                                    + "), got "
+                                    + hex(actual[i])
+                                    + " ("
+                                    + actual[i]
+                                    + ")");
                 }
             }
         }

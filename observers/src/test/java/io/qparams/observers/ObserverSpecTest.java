@@ -1,11 +1,13 @@
 package io.qparams.observers;
 
+import org.junit.jupiter.api.Test;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import org.junit.jupiter.api.Test;
-
-/** Ranges and refusals of OBSERVER-SPEC rules 7-9; the golden replay checks them against torch too. */
+/**
+ * Ranges and refusals of OBSERVER-SPEC rules 7-9; the golden replay checks them against torch too.
+ */
 class ObserverSpecTest {
 
     private static ObserverSpec.Builder minMax() {
@@ -18,7 +20,10 @@ class ObserverSpecTest {
         assertRange(0, 127, minMax().dtype(QuantDtype.quint8).reduceRange(true));
         assertRange(-128, 127, minMax().dtype(QuantDtype.qint8));
         assertRange(-64, 63, minMax().dtype(QuantDtype.qint8).reduceRange(true));
-        assertRange(Integer.MIN_VALUE, Integer.MAX_VALUE, minMax().dtype(QuantDtype.qint32).reduceRange(true));
+        assertRange(
+                Integer.MIN_VALUE,
+                Integer.MAX_VALUE,
+                minMax().dtype(QuantDtype.qint32).reduceRange(true));
         assertRange(0, 15, minMax().dtype(QuantDtype.quint4x2));
         assertRange(0, 255, minMax().dtype(QuantDtype.uint8));
         assertRange(-128, 127, minMax().dtype(QuantDtype.int8));
@@ -36,25 +41,42 @@ class ObserverSpecTest {
 
     @Test
     void refusalsCarryTorchsReason() {
-        assertRefused("Used-specified quantization range must include 0.", minMax().quantMin(1).quantMax(10));
-        assertRefused("qmin must be strictly less than qmax for user-specified quantization range.",
+        assertRefused(
+                "Used-specified quantization range must include 0.",
+                minMax().quantMin(1).quantMax(10));
+        assertRefused(
+                "qmin must be strictly less than qmax for user-specified quantization range.",
                 minMax().quantMin(0).quantMax(0));
-        assertRefused("quantization range should be positive and not exceed the maximum bit range (=256).",
+        assertRefused(
+                "quantization range should be positive and not exceed the maximum bit range"
+                        + " (=256).",
                 minMax().dtype(QuantDtype.qint8).quantMin(-200).quantMax(100));
-        assertRefused("quantization range should be positive and not exceed the maximum bit range (=4294967296).",
-                minMax().dtype(QuantDtype.qint32).quantMin(Integer.MIN_VALUE).quantMax(Integer.MAX_VALUE));
-        assertRefused("Cannot reduce range for symmetric quantization for quint8",
+        assertRefused(
+                "quantization range should be positive and not exceed the maximum bit range"
+                        + " (=4294967296).",
+                minMax().dtype(QuantDtype.qint32)
+                        .quantMin(Integer.MIN_VALUE)
+                        .quantMax(Integer.MAX_VALUE));
+        assertRefused(
+                "Cannot reduce range for symmetric quantization for quint8",
                 minMax().qscheme(QScheme.per_tensor_symmetric).reduceRange(true));
-        assertRefused("MinMaxObserver's qscheme only support torch.per_tensor_symmetric and torch.per_tensor_affine.",
+        assertRefused(
+                "MinMaxObserver's qscheme only support torch.per_tensor_symmetric and"
+                        + " torch.per_tensor_affine.",
                 minMax().qscheme(QScheme.per_channel_affine));
-        assertRefused("PerChannelMinMaxObserver's qscheme only support torch.per_channel_symmetric, "
+        assertRefused(
+                "PerChannelMinMaxObserver's qscheme only support torch.per_channel_symmetric, "
                         + "torch.per_channel_affine and torch.per_channel_affine_float_qparams.",
-                ObserverSpec.builder(ObserverKind.PerChannelMinMaxObserver).qscheme(QScheme.per_tensor_affine));
+                ObserverSpec.builder(ObserverKind.PerChannelMinMaxObserver)
+                        .qscheme(QScheme.per_tensor_affine));
     }
 
     @Test
     void averagingConstantIsNotValidatedAsInTorch() {
-        ObserverSpec spec = ObserverSpec.builder(ObserverKind.MovingAverageMinMaxObserver).averagingConstant(2.5).build();
+        ObserverSpec spec =
+                ObserverSpec.builder(ObserverKind.MovingAverageMinMaxObserver)
+                        .averagingConstant(2.5)
+                        .build();
         assertEquals(2.5f, spec.averagingConstantFloat());
     }
 
@@ -62,7 +84,9 @@ class ObserverSpecTest {
     void unknownNamesAreRefused() {
         assertThrows(InvalidObserverConfigException.class, () -> QuantDtype.parse("float16"));
         assertThrows(InvalidObserverConfigException.class, () -> QScheme.parse("per_tensor"));
-        assertThrows(InvalidObserverConfigException.class, () -> ObserverKind.parse("HistogramObserver"));
+        assertThrows(
+                InvalidObserverConfigException.class,
+                () -> ObserverKind.parse("HistogramObserver"));
         assertEquals(QuantDtype.qint8, QuantDtype.parse("torch.qint8"));
     }
 
@@ -73,7 +97,8 @@ class ObserverSpecTest {
     }
 
     private static void assertRefused(String reason, ObserverSpec.Builder builder) {
-        InvalidObserverConfigException e = assertThrows(InvalidObserverConfigException.class, builder::build);
+        InvalidObserverConfigException e =
+                assertThrows(InvalidObserverConfigException.class, builder::build);
         assertEquals(reason, e.getMessage());
     }
 }

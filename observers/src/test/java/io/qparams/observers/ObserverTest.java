@@ -1,11 +1,11 @@
 package io.qparams.observers;
 
+import org.junit.jupiter.api.Test;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import org.junit.jupiter.api.Test;
 
 /**
  * The facts OBSERVER-SPEC.md records from real torch, one test each; GoldenReplayTest checks the
@@ -17,10 +17,15 @@ class ObserverTest {
         return new Observer(builder.build());
     }
 
-    private static ObserverState observe(Observer observer, float... values) throws InvalidBatchException {
+    private static ObserverState observe(Observer observer, float... values)
+            throws InvalidBatchException {
         ObserverState state = observer.initialState();
-        BatchReducer reducer = BatchReducer.forSpec(observer.spec(), new long[] {values.length}, false,
-                NonFinitePolicy.PROPAGATE);
+        BatchReducer reducer =
+                BatchReducer.forSpec(
+                        observer.spec(),
+                        new long[] {values.length},
+                        false,
+                        NonFinitePolicy.PROPAGATE);
         reducer.accept(values, 0, values.length);
         observer.update(state, reducer.finish());
         return state;
@@ -28,19 +33,29 @@ class ObserverTest {
 
     @Test
     void movingAverageIsOldPlusCTimesDifferenceInFloat32() throws InvalidBatchException {
-        Observer observer = observer(ObserverSpec.builder(ObserverKind.MovingAverageMinMaxObserver).averagingConstant(0.01));
+        Observer observer =
+                observer(
+                        ObserverSpec.builder(ObserverKind.MovingAverageMinMaxObserver)
+                                .averagingConstant(0.01));
         ObserverState state = observer.initialState();
         observer.update(state, BatchMinMax.perTensor(-1.3f, 2.7f));
         observer.update(state, BatchMinMax.perTensor(-0.4f, 5.1f));
         float c = 0.01f;
-        assertEquals(Float.floatToIntBits(-1.3f + c * (-0.4f - -1.3f)), Float.floatToIntBits(state.minVal(0)));
-        assertEquals(Float.floatToIntBits(2.7f + c * (5.1f - 2.7f)), Float.floatToIntBits(state.maxVal(0)));
+        assertEquals(
+                Float.floatToIntBits(-1.3f + c * (-0.4f - -1.3f)),
+                Float.floatToIntBits(state.minVal(0)));
+        assertEquals(
+                Float.floatToIntBits(2.7f + c * (5.1f - 2.7f)),
+                Float.floatToIntBits(state.maxVal(0)));
         assertEquals(2, state.batches());
     }
 
     @Test
     void averagingConstantOneIsNotTakeTheCurrentBatch() throws InvalidBatchException {
-        Observer observer = observer(ObserverSpec.builder(ObserverKind.MovingAverageMinMaxObserver).averagingConstant(1.0));
+        Observer observer =
+                observer(
+                        ObserverSpec.builder(ObserverKind.MovingAverageMinMaxObserver)
+                                .averagingConstant(1.0));
         ObserverState state = observer.initialState();
         observer.update(state, BatchMinMax.perTensor(0f, 1e8f));
         observer.update(state, BatchMinMax.perTensor(0f, 1f));
@@ -90,7 +105,8 @@ class ObserverTest {
 
     @Test
     void infinityBecomesNanInTheMovingAverage() throws InvalidBatchException {
-        Observer observer = observer(ObserverSpec.builder(ObserverKind.MovingAverageMinMaxObserver));
+        Observer observer =
+                observer(ObserverSpec.builder(ObserverKind.MovingAverageMinMaxObserver));
         ObserverState state = observer.initialState();
         observer.update(state, BatchMinMax.perTensor(Float.NEGATIVE_INFINITY, 1f));
         observer.update(state, BatchMinMax.perTensor(0f, 1f));
@@ -117,14 +133,22 @@ class ObserverTest {
 
     @Test
     void symmetricZeroPoints() throws InvalidBatchException {
-        ObserverSpec.Builder symmetric = ObserverSpec.builder(ObserverKind.MinMaxObserver).qscheme(QScheme.per_tensor_symmetric);
+        ObserverSpec.Builder symmetric =
+                ObserverSpec.builder(ObserverKind.MinMaxObserver)
+                        .qscheme(QScheme.per_tensor_symmetric);
         assertEquals(128, symmetricZeroPoint(symmetric.dtype(QuantDtype.quint8)));
-        assertEquals(2, symmetricZeroPoint(symmetric.dtype(QuantDtype.quint8).quantMin(-5).quantMax(10)));
-        assertEquals(0, symmetricZeroPoint(symmetric.dtype(QuantDtype.qint8).quantMin(null).quantMax(null)));
+        assertEquals(
+                2,
+                symmetricZeroPoint(symmetric.dtype(QuantDtype.quint8).quantMin(-5).quantMax(10)));
+        assertEquals(
+                0,
+                symmetricZeroPoint(
+                        symmetric.dtype(QuantDtype.qint8).quantMin(null).quantMax(null)));
         assertEquals(32768, symmetricZeroPoint(symmetric.dtype(QuantDtype.uint16)));
     }
 
-    private static int symmetricZeroPoint(ObserverSpec.Builder builder) throws InvalidBatchException {
+    private static int symmetricZeroPoint(ObserverSpec.Builder builder)
+            throws InvalidBatchException {
         Observer observer = observer(builder);
         return observer.calculateQParams(observe(observer, -1f, 2f)).zeroPoint(0);
     }
@@ -135,21 +159,33 @@ class ObserverTest {
         ObserverState state = observer.initialState();
         observer.update(state, BatchMinMax.perChannel(new float[] {0f, 1f}, new float[] {2f, 3f}));
         ObserverState before = state.copy();
-        assertThrows(InvalidBatchException.class,
-                () -> observer.update(state, BatchMinMax.perChannel(new float[] {0f}, new float[] {1f})));
-        assertThrows(InvalidBatchException.class, () -> observer.update(state, BatchMinMax.perTensor(0f, 1f)));
+        assertThrows(
+                InvalidBatchException.class,
+                () ->
+                        observer.update(
+                                state, BatchMinMax.perChannel(new float[] {0f}, new float[] {1f})));
+        assertThrows(
+                InvalidBatchException.class,
+                () -> observer.update(state, BatchMinMax.perTensor(0f, 1f)));
         assertEquals(before, state);
     }
 
     @Test
     void perTensorRefusesAPerChannelStateRestoredUnderAChangedRule() {
-        // A savepoint taken while the tensor's rule was per-channel, restored with a per-tensor rule.
-        Observer observer = observer(ObserverSpec.builder(ObserverKind.MovingAverageMinMaxObserver));
-        for (ObserverState state : new ObserverState[] {ObserverState.initial(true),
-                new ObserverState(new float[] {0f, 1f}, new float[] {2f, 3f}, 4)}) {
+        // A savepoint taken while the tensor's rule was per-channel, restored with a per-tensor
+        // rule.
+        Observer observer =
+                observer(ObserverSpec.builder(ObserverKind.MovingAverageMinMaxObserver));
+        for (ObserverState state :
+                new ObserverState[] {
+                    ObserverState.initial(true),
+                    new ObserverState(new float[] {0f, 1f}, new float[] {2f, 3f}, 4)
+                }) {
             ObserverState before = state.copy();
-            InvalidBatchException e = assertThrows(InvalidBatchException.class,
-                    () -> observer.update(state, BatchMinMax.perTensor(0f, 1f)));
+            InvalidBatchException e =
+                    assertThrows(
+                            InvalidBatchException.class,
+                            () -> observer.update(state, BatchMinMax.perTensor(0f, 1f)));
             assertTrue(e.getMessage().contains("reset the observer"), e.getMessage());
             assertEquals(before, state);
         }
@@ -157,8 +193,10 @@ class ObserverTest {
 
     @Test
     void floatQParamsHaveFloatZeroPointsFromTheRawRange() throws InvalidBatchException {
-        Observer observer = observer(ObserverSpec.builder(ObserverKind.PerChannelMinMaxObserver)
-                .qscheme(QScheme.per_channel_affine_float_qparams));
+        Observer observer =
+                observer(
+                        ObserverSpec.builder(ObserverKind.PerChannelMinMaxObserver)
+                                .qscheme(QScheme.per_channel_affine_float_qparams));
         ObserverState state = observer.initialState();
         observer.update(state, BatchMinMax.perChannel(new float[] {1f, -2f}, new float[] {3f, 2f}));
         QParams q = observer.calculateQParams(state);

@@ -8,6 +8,7 @@ import io.qparams.observers.BatchReducer;
 import io.qparams.observers.InvalidBatchException;
 import io.qparams.observers.NonFinitePolicy;
 import io.qparams.observers.ObserverSpec;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Locale;
@@ -16,9 +17,9 @@ import java.util.Objects;
 /**
  * Decodes one activation batch (CONTRACT section 1: NPY, JSON tensor or JSON stats) straight into
  * the observer's reduction. Float32 NPY data goes to {@link BatchReducer#acceptFloat32} as the
- * record's bytes; other values are converted to float32 into one reused chunk buffer and fed to
- * the reducer, so decoding allocates nothing per element; no buffer is ever sized by what
- * a record claims, only by what it holds.
+ * record's bytes; other values are converted to float32 into one reused chunk buffer and fed to the
+ * reducer, so decoding allocates nothing per element; no buffer is ever sized by what a record
+ * claims, only by what it holds.
  *
  * <p>One per task thread: not thread-safe.
  */
@@ -37,7 +38,9 @@ public final class BatchDecoder {
         this(DEFAULT_MAX_VALUE_BYTES);
     }
 
-    /** @param maxValueBytes larger record values are refused before any parsing */
+    /**
+     * @param maxValueBytes larger record values are refused before any parsing
+     */
     public BatchDecoder(int maxValueBytes) {
         if (maxValueBytes <= 0) {
             throw new IllegalArgumentException("maxValueBytes must be positive: " + maxValueBytes);
@@ -48,14 +51,16 @@ public final class BatchDecoder {
     /**
      * Reduces one record value as {@code spec}'s observer reduces a batch.
      *
-     * @param contentType the record's {@code content-type} header, or null: {@code application/x-npy}
-     *     and {@code application/json} decide the format; anything else lets the bytes decide (NPY
-     *     magic, else JSON)
-     * @return the batch's min/max, or null for an empty tensor (0 elements: nothing to apply or emit)
+     * @param contentType the record's {@code content-type} header, or null: {@code
+     *     application/x-npy} and {@code application/json} decide the format; anything else lets the
+     *     bytes decide (NPY magic, else JSON)
+     * @return the batch's min/max, or null for an empty tensor (0 elements: nothing to apply or
+     *     emit)
      * @throws InvalidBatchException with a one-line reason for every malformed or refused value; no
      *     other exception escapes, whatever the bytes
      */
-    public BatchMinMax decode(byte[] value, String contentType, ObserverSpec spec, NonFinitePolicy policy)
+    public BatchMinMax decode(
+            byte[] value, String contentType, ObserverSpec spec, NonFinitePolicy policy)
             throws InvalidBatchException {
         Objects.requireNonNull(spec, "spec");
         Objects.requireNonNull(policy, "policy");
@@ -66,30 +71,41 @@ public final class BatchDecoder {
             throw new InvalidBatchException("record value is empty");
         }
         if (value.length > maxValueBytes) {
-            throw new InvalidBatchException("record value of " + value.length + " bytes exceeds the limit of "
-                    + maxValueBytes + " bytes");
+            throw new InvalidBatchException(
+                    "record value of "
+                            + value.length
+                            + " bytes exceeds the limit of "
+                            + maxValueBytes
+                            + " bytes");
         }
         try {
-            return isNpy(value, contentType) ? decodeNpy(value, spec, policy) : json.decode(value, spec, policy);
+            return isNpy(value, contentType)
+                    ? decodeNpy(value, spec, policy)
+                    : json.decode(value, spec, policy);
         } catch (InvalidBatchException e) {
-            // Reasons may quote the producer's text (a header key, a dtype): one line, whatever it holds.
+            // Reasons may quote the producer's text (a header key, a dtype): one line, whatever it
+            // holds.
             String reason = Reasons.oneLine(e.getMessage());
             throw reason.equals(e.getMessage()) ? e : new InvalidBatchException(reason);
         } catch (JsonProcessingException e) {
             throw new InvalidBatchException("invalid JSON: " + jsonProblem(e));
         } catch (IOException e) {
-            throw new InvalidBatchException("invalid JSON: " + Reasons.oneLine(String.valueOf(e.getMessage())));
+            throw new InvalidBatchException(
+                    "invalid JSON: " + Reasons.oneLine(String.valueOf(e.getMessage())));
         } catch (RuntimeException | StackOverflowError e) {
             // Defensive: a decoding bug must cost one record, not the job.
-            throw new InvalidBatchException("cannot decode batch: " + Reasons.oneLine(e.toString()));
+            throw new InvalidBatchException(
+                    "cannot decode batch: " + Reasons.oneLine(e.toString()));
         }
     }
 
     static boolean isNpy(byte[] value, String contentType) {
         if (contentType != null) {
             int semicolon = contentType.indexOf(';');
-            String mediaType = (semicolon < 0 ? contentType : contentType.substring(0, semicolon))
-                    .trim().toLowerCase(Locale.ROOT);
+            String mediaType =
+                    (semicolon < 0 ? contentType : contentType.substring(0, semicolon))
+                            .trim()
+                            .toLowerCase(Locale.ROOT);
             if (mediaType.equals(CONTENT_TYPE_NPY)) {
                 return true;
             }
@@ -109,20 +125,32 @@ public final class BatchDecoder {
         long dataBytes = value.length - header.dataOffset;
         // Checked before anything is sized by the shape: a huge claimed shape dies here.
         if (numel > dataBytes / itemSize || numel * itemSize != dataBytes) {
-            throw new InvalidBatchException("NPY data holds " + dataBytes + " bytes but shape "
-                    + NpyHeader.formatShape(header.shape) + " of " + itemSize + "-byte elements needs "
-                    + (numel > Long.MAX_VALUE / itemSize ? "more than " + Long.MAX_VALUE : numel * itemSize)
-                    + " bytes");
+            throw new InvalidBatchException(
+                    "NPY data holds "
+                            + dataBytes
+                            + " bytes but shape "
+                            + NpyHeader.formatShape(header.shape)
+                            + " of "
+                            + itemSize
+                            + "-byte elements needs "
+                            + (numel > Long.MAX_VALUE / itemSize
+                                    ? "more than " + Long.MAX_VALUE
+                                    : numel * itemSize)
+                            + " bytes");
         }
         if (numel == 0) {
             return null;
         }
-        BatchReducer reducer = BatchReducer.forSpec(spec, header.shape, header.fortranOrder, policy);
+        BatchReducer reducer =
+                BatchReducer.forSpec(spec, header.shape, header.fortranOrder, policy);
         if (header.dtype == NpyDtype.FLOAT32) {
             // Straight from the record's bytes: no copy when the JVM has the Vector API module.
             reducer.acceptFloat32(value, header.dataOffset, (int) numel, header.order);
         } else {
-            ByteBuffer data = ByteBuffer.wrap(value, header.dataOffset, (int) dataBytes).slice().order(header.order);
+            ByteBuffer data =
+                    ByteBuffer.wrap(value, header.dataOffset, (int) dataBytes)
+                            .slice()
+                            .order(header.order);
             for (long done = 0; done < numel; ) {
                 int n = (int) Math.min(chunk.length, numel - done);
                 header.dtype.toFloats(data, (int) (done * itemSize), chunk, n);
@@ -134,10 +162,14 @@ public final class BatchDecoder {
     }
 
     private static String jsonProblem(JsonProcessingException e) {
-        // Jackson names nested locations as "[Source: ...; line: 1, column: 24]": keep the position only.
-        String problem = Reasons.oneLine(String.valueOf(e.getOriginalMessage()))
-                .replaceAll("\\[Source: [^\\]]*?; (line: \\d+, column: \\d+)\\]", "$1");
+        // Jackson names nested locations as "[Source: ...; line: 1, column: 24]": keep the position
+        // only.
+        String problem =
+                Reasons.oneLine(String.valueOf(e.getOriginalMessage()))
+                        .replaceAll("\\[Source: [^\\]]*?; (line: \\d+, column: \\d+)\\]", "$1");
         JsonLocation at = e.getLocation();
-        return at == null ? problem : problem + " at line " + at.getLineNr() + ", column " + at.getColumnNr();
+        return at == null
+                ? problem
+                : problem + " at line " + at.getLineNr() + ", column " + at.getColumnNr();
     }
 }

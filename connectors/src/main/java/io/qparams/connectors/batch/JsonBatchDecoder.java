@@ -10,16 +10,18 @@ import io.qparams.observers.BatchReducer;
 import io.qparams.observers.InvalidBatchException;
 import io.qparams.observers.NonFinitePolicy;
 import io.qparams.observers.ObserverSpec;
+
 import java.io.IOException;
 import java.util.Arrays;
 
 /**
- * JSON batches, read with Jackson's streaming parser: a tensor {@code {"shape": [...], "data": [...]}}
- * (data flat in row-major order or nested as the shape says) streamed through the chunk buffer into
- * the reducer, or pre-reduced stats {@code {"min": m, "max": M}} (vectors for per-channel observers).
- * Numbers are read as doubles, then rounded to float32; "NaN", "Infinity", "-Infinity" are the only
- * strings allowed. A 0-d tensor ({@code "shape": []}) takes a single number or a one-element list.
- * Keys may come in any order; when "data" precedes "shape" the record is parsed a second time.
+ * JSON batches, read with Jackson's streaming parser: a tensor {@code {"shape": [...], "data":
+ * [...]}} (data flat in row-major order or nested as the shape says) streamed through the chunk
+ * buffer into the reducer, or pre-reduced stats {@code {"min": m, "max": M}} (vectors for
+ * per-channel observers). Numbers are read as doubles, then rounded to float32; "NaN", "Infinity",
+ * "-Infinity" are the only strings allowed. A 0-d tensor ({@code "shape": []}) takes a single
+ * number or a one-element list. Keys may come in any order; when "data" precedes "shape" the record
+ * is parsed a second time.
  */
 final class JsonBatchDecoder {
     static final JsonFactory FACTORY = JsonFactory.builder().build();
@@ -35,7 +37,8 @@ final class JsonBatchDecoder {
         this.chunk = chunk;
     }
 
-    BatchMinMax decode(byte[] value, ObserverSpec spec, NonFinitePolicy policy) throws InvalidBatchException, IOException {
+    BatchMinMax decode(byte[] value, ObserverSpec spec, NonFinitePolicy policy)
+            throws InvalidBatchException, IOException {
         reducer = null;
         shape = null;
         boolean sawData = false;
@@ -44,7 +47,8 @@ final class JsonBatchDecoder {
         try (JsonParser p = FACTORY.createParser(value)) {
             JsonToken first = p.nextToken();
             if (first != JsonToken.START_OBJECT) {
-                throw new InvalidBatchException("JSON batch must be an object, got " + describe(first));
+                throw new InvalidBatchException(
+                        "JSON batch must be an object, got " + describe(first));
             }
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String key = p.currentName();
@@ -63,14 +67,18 @@ final class JsonBatchDecoder {
                             if (sawData) {
                                 break;
                             }
-                            reducer = numel == 0 ? null : BatchReducer.forSpec(spec, shape, false, policy);
+                            reducer =
+                                    numel == 0
+                                            ? null
+                                            : BatchReducer.forSpec(spec, shape, false, policy);
                         } else {
                             if (sawData) {
                                 throw duplicate(key);
                             }
                             sawData = true;
                             if (shape == null) {
-                                p.skipChildren(); // streamed on a second pass, once the shape is known
+                                p.skipChildren(); // streamed on a second pass, once the
+                                // shape is known
                             } else {
                                 readData(p);
                                 dataRead = true;
@@ -85,8 +93,10 @@ final class JsonBatchDecoder {
                         stats.read(p, key);
                         break;
                     default:
-                        throw new InvalidBatchException("JSON batch has unknown key '" + Reasons.excerpt(key)
-                                + "' (expected 'shape' and 'data', or 'min' and 'max')");
+                        throw new InvalidBatchException(
+                                "JSON batch has unknown key '"
+                                        + Reasons.excerpt(key)
+                                        + "' (expected 'shape' and 'data', or 'min' and 'max')");
                 }
             }
             if (p.nextToken() != null) {
@@ -97,8 +107,11 @@ final class JsonBatchDecoder {
             return stats.toBatch(spec, policy);
         }
         if (shape == null) {
-            throw new InvalidBatchException(sawData ? "JSON tensor lacks 'shape'"
-                    : "JSON batch is empty: expected 'shape' and 'data', or 'min' and 'max'");
+            throw new InvalidBatchException(
+                    sawData
+                            ? "JSON tensor lacks 'shape'"
+                            : "JSON batch is empty: expected 'shape' and 'data', or 'min' and"
+                                    + " 'max'");
         }
         if (!sawData) {
             throw new InvalidBatchException("JSON tensor lacks 'data'");
@@ -125,22 +138,30 @@ final class JsonBatchDecoder {
         }
     }
 
-    private void readShape(JsonParser p, int recordBytes) throws InvalidBatchException, IOException {
+    private void readShape(JsonParser p, int recordBytes)
+            throws InvalidBatchException, IOException {
         if (p.currentToken() != JsonToken.START_ARRAY) {
-            throw new InvalidBatchException("JSON 'shape' must be a list of non-negative integers, got "
-                    + describe(p.currentToken()));
+            throw new InvalidBatchException(
+                    "JSON 'shape' must be a list of non-negative integers, got "
+                            + describe(p.currentToken()));
         }
         long[] dims = new long[4];
         int ndim = 0;
         for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
-            if (t != JsonToken.VALUE_NUMBER_INT || p.getNumberType() == JsonParser.NumberType.BIG_INTEGER
+            if (t != JsonToken.VALUE_NUMBER_INT
+                    || p.getNumberType() == JsonParser.NumberType.BIG_INTEGER
                     || p.getLongValue() < 0) {
-                throw new InvalidBatchException("JSON 'shape' must be a list of non-negative integers, got "
-                        + (t == JsonToken.VALUE_NUMBER_INT || t == JsonToken.VALUE_NUMBER_FLOAT
-                                ? Reasons.excerpt(p.getText()) : describe(t)) + " in it");
+                throw new InvalidBatchException(
+                        "JSON 'shape' must be a list of non-negative integers, got "
+                                + (t == JsonToken.VALUE_NUMBER_INT
+                                                || t == JsonToken.VALUE_NUMBER_FLOAT
+                                        ? Reasons.excerpt(p.getText())
+                                        : describe(t))
+                                + " in it");
             }
             if (ndim == NpyHeader.MAX_DIMS) {
-                throw new InvalidBatchException("JSON 'shape' has more than " + NpyHeader.MAX_DIMS + " dimensions");
+                throw new InvalidBatchException(
+                        "JSON 'shape' has more than " + NpyHeader.MAX_DIMS + " dimensions");
             }
             if (ndim == dims.length) {
                 dims = Arrays.copyOf(dims, 2 * ndim);
@@ -149,10 +170,17 @@ final class JsonBatchDecoder {
         }
         shape = Arrays.copyOf(dims, ndim);
         numel = BatchReducer.numel(shape);
-        // Every value takes at least one byte: a larger claim is false, and must not size any buffer.
+        // Every value takes at least one byte: a larger claim is false, and must not size any
+        // buffer.
         if (numel > recordBytes) {
-            throw new InvalidBatchException("JSON 'shape' " + Arrays.toString(shape) + " claims " + numel
-                    + " values, more than a record of " + recordBytes + " bytes can hold");
+            throw new InvalidBatchException(
+                    "JSON 'shape' "
+                            + Arrays.toString(shape)
+                            + " claims "
+                            + numel
+                            + " values, more than a record of "
+                            + recordBytes
+                            + " bytes can hold");
         }
     }
 
@@ -164,13 +192,17 @@ final class JsonBatchDecoder {
         if (shape.length == 0 && t != JsonToken.START_ARRAY) {
             accept(p, t);
         } else if (t != JsonToken.START_ARRAY) {
-            throw new InvalidBatchException("JSON 'data' must be a list for shape " + Arrays.toString(shape)
-                    + ", got " + describe(t));
+            throw new InvalidBatchException(
+                    "JSON 'data' must be a list for shape "
+                            + Arrays.toString(shape)
+                            + ", got "
+                            + describe(t));
         } else {
             JsonToken firstItem = p.nextToken();
             if (firstItem == JsonToken.START_ARRAY) {
                 if (shape.length < 2) {
-                    throw new InvalidBatchException("JSON 'data' is nested deeper than shape " + Arrays.toString(shape));
+                    throw new InvalidBatchException(
+                            "JSON 'data' is nested deeper than shape " + Arrays.toString(shape));
                 }
                 readNested(p, 0, firstItem, new long[shape.length]);
             } else {
@@ -178,8 +210,13 @@ final class JsonBatchDecoder {
             }
         }
         if (count != numel) {
-            throw new InvalidBatchException("JSON 'data' holds " + count + " values but shape "
-                    + Arrays.toString(shape) + " needs " + numel);
+            throw new InvalidBatchException(
+                    "JSON 'data' holds "
+                            + count
+                            + " values but shape "
+                            + Arrays.toString(shape)
+                            + " needs "
+                            + numel);
         }
         if (fill > 0) {
             reducer.accept(chunk, 0, fill);
@@ -189,15 +226,19 @@ final class JsonBatchDecoder {
     private void readFlat(JsonParser p, JsonToken first) throws InvalidBatchException, IOException {
         for (JsonToken t = first; t != JsonToken.END_ARRAY; t = p.nextToken()) {
             if (t == JsonToken.START_ARRAY) {
-                throw new InvalidBatchException("JSON 'data' mixes numbers and nested lists at data[" + count + "]");
+                throw new InvalidBatchException(
+                        "JSON 'data' mixes numbers and nested lists at data[" + count + "]");
             }
             accept(p, t);
         }
     }
 
-    /** One list at {@code depth} of nested data, whose first item is {@code first}; index holds the path. */
-    private void readNested(JsonParser p, int depth, JsonToken first, long[] index) throws InvalidBatchException,
-            IOException {
+    /**
+     * One list at {@code depth} of nested data, whose first item is {@code first}; index holds the
+     * path.
+     */
+    private void readNested(JsonParser p, int depth, JsonToken first, long[] index)
+            throws InvalidBatchException, IOException {
         boolean leaf = depth == shape.length - 1;
         index[depth] = 0;
         for (JsonToken t = first; t != JsonToken.END_ARRAY; t = p.nextToken()) {
@@ -206,12 +247,18 @@ final class JsonBatchDecoder {
             }
             if (leaf) {
                 if (t == JsonToken.START_ARRAY) {
-                    throw ragged(index, depth, "a list where a number belongs (nested deeper than the shape)");
+                    throw ragged(
+                            index,
+                            depth,
+                            "a list where a number belongs (nested deeper than the shape)");
                 }
                 accept(p, t);
             } else {
                 if (t != JsonToken.START_ARRAY) {
-                    throw ragged(index, depth, describe(t) + " where a list of " + shape[depth + 1] + " belongs");
+                    throw ragged(
+                            index,
+                            depth,
+                            describe(t) + " where a list of " + shape[depth + 1] + " belongs");
                 }
                 readNested(p, depth + 1, p.nextToken(), index);
             }
@@ -227,14 +274,23 @@ final class JsonBatchDecoder {
         for (int d = 0; d < depth; d++) {
             path.append('[').append(index[d]).append(']');
         }
-        return new InvalidBatchException("JSON 'data' does not match shape " + Arrays.toString(shape) + ": "
-                + path + " has " + problem);
+        return new InvalidBatchException(
+                "JSON 'data' does not match shape "
+                        + Arrays.toString(shape)
+                        + ": "
+                        + path
+                        + " has "
+                        + problem);
     }
 
     private void accept(JsonParser p, JsonToken t) throws InvalidBatchException, IOException {
         if (count == numel) {
-            throw new InvalidBatchException("JSON 'data' holds more than the " + numel + " values shape "
-                    + Arrays.toString(shape) + " needs");
+            throw new InvalidBatchException(
+                    "JSON 'data' holds more than the "
+                            + numel
+                            + " values shape "
+                            + Arrays.toString(shape)
+                            + " needs");
         }
         chunk[fill++] = scalar(p, t, "data");
         count++;
@@ -245,20 +301,26 @@ final class JsonBatchDecoder {
     }
 
     /** A number read as a double and rounded to float32, or one of the three non-finite strings. */
-    static float scalar(JsonParser p, JsonToken t, String field) throws InvalidBatchException, IOException {
+    static float scalar(JsonParser p, JsonToken t, String field)
+            throws InvalidBatchException, IOException {
         if (t == JsonToken.VALUE_NUMBER_INT || t == JsonToken.VALUE_NUMBER_FLOAT) {
             return (float) p.getDoubleValue();
         }
         if (t == JsonToken.VALUE_STRING) {
             Float nonFinite = FloatJson.nonFiniteValue(p.getText());
             if (nonFinite == null) {
-                throw new InvalidBatchException("JSON '" + field + "' holds the string \""
-                        + Reasons.excerpt(p.getText())
-                        + "\" (only numbers and \"NaN\", \"Infinity\", \"-Infinity\" are allowed)");
+                throw new InvalidBatchException(
+                        "JSON '"
+                                + field
+                                + "' holds the string \""
+                                + Reasons.excerpt(p.getText())
+                                + "\" (only numbers and \"NaN\", \"Infinity\", \"-Infinity\" are"
+                                + " allowed)");
             }
             return nonFinite;
         }
-        throw new InvalidBatchException("JSON '" + field + "' holds " + describe(t) + " where a number belongs");
+        throw new InvalidBatchException(
+                "JSON '" + field + "' holds " + describe(t) + " where a number belongs");
     }
 
     static String describe(JsonToken t) {

@@ -6,12 +6,13 @@ import io.qparams.observers.BatchMinMax;
 import io.qparams.observers.InvalidBatchException;
 import io.qparams.observers.NonFinitePolicy;
 import io.qparams.observers.ObserverSpec;
+
 import java.io.IOException;
 import java.util.Arrays;
 
 /**
- * Pre-reduced stats {@code {"min": m, "max": M}} or {@code {"min": [...], "max": [...]}} as they are
- * read: scalars for per-tensor observers, vectors (one entry per channel) for per-channel ones.
+ * Pre-reduced stats {@code {"min": m, "max": M}} or {@code {"min": [...], "max": [...]}} as they
+ * are read: scalars for per-tensor observers, vectors (one entry per channel) for per-channel ones.
  */
 final class JsonStats {
     private float[] min;
@@ -38,7 +39,10 @@ final class JsonStats {
             int n = 0;
             for (t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
                 if (n == values.length) {
-                    values = Arrays.copyOf(values, 2 * n); // bounded: every entry takes bytes of the record
+                    values =
+                            Arrays.copyOf(
+                                    values,
+                                    2 * n); // bounded: every entry takes bytes of the record
                 }
                 values[n++] = JsonBatchDecoder.scalar(p, t, key);
             }
@@ -56,19 +60,27 @@ final class JsonStats {
     /** The stats as a batch, after the checks of CONTRACT section 1 and the non-finite policy. */
     BatchMinMax toBatch(ObserverSpec spec, NonFinitePolicy policy) throws InvalidBatchException {
         if (min == null || max == null) {
-            throw new InvalidBatchException("JSON stats lack '" + (min == null ? "min" : "max") + "'");
+            throw new InvalidBatchException(
+                    "JSON stats lack '" + (min == null ? "min" : "max") + "'");
         }
         if (minScalar != maxScalar) {
-            throw new InvalidBatchException("JSON stats 'min' is " + (minScalar ? "a scalar" : "a list")
-                    + " but 'max' is " + (maxScalar ? "a scalar" : "a list"));
+            throw new InvalidBatchException(
+                    "JSON stats 'min' is "
+                            + (minScalar ? "a scalar" : "a list")
+                            + " but 'max' is "
+                            + (maxScalar ? "a scalar" : "a list"));
         }
         if (spec.isPerChannel() && minScalar) {
-            throw new InvalidBatchException("scalar stats for per-channel observer " + spec.kind()
-                    + " (expected lists with one min/max per channel)");
+            throw new InvalidBatchException(
+                    "scalar stats for per-channel observer "
+                            + spec.kind()
+                            + " (expected lists with one min/max per channel)");
         }
         if (!spec.isPerChannel() && !minScalar) {
-            throw new InvalidBatchException("list stats for per-tensor observer " + spec.kind()
-                    + " (expected scalar min and max)");
+            throw new InvalidBatchException(
+                    "list stats for per-tensor observer "
+                            + spec.kind()
+                            + " (expected scalar min and max)");
         }
         return BatchMinMax.ofStats(min, max, spec.isPerChannel()).checkFinite(policy);
     }

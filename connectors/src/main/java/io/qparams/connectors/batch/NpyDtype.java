@@ -3,12 +3,13 @@ package io.qparams.connectors.batch;
 import io.qparams.connectors.Reasons;
 import io.qparams.observers.Casts;
 import io.qparams.observers.InvalidBatchException;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * The NPY element types a batch may arrive in, each converted to float32 as torch's
- * {@code x.to(torch.float32)} does: round to nearest even, overflow to infinity.
+ * The NPY element types a batch may arrive in, each converted to float32 as torch's {@code
+ * x.to(torch.float32)} does: round to nearest even, overflow to infinity.
  */
 enum NpyDtype {
     FLOAT16("f2", 2) {
@@ -55,7 +56,9 @@ enum NpyDtype {
         @Override
         void toFloats(ByteBuffer data, int byteIndex, float[] out, int count) {
             for (int i = 0; i < count; i++) {
-                out[i] = data.getInt(byteIndex + 4 * i); // int -> float rounds to nearest (JLS 5.1.2)
+                out[i] =
+                        data.getInt(
+                                byteIndex + 4 * i); // int -> float rounds to nearest (JLS 5.1.2)
             }
         }
     },
@@ -106,10 +109,16 @@ enum NpyDtype {
         return itemSize;
     }
 
-    /** Converts {@code count} elements starting at {@code byteIndex} of {@code data} into {@code out[0, count)}. */
+    /**
+     * Converts {@code count} elements starting at {@code byteIndex} of {@code data} into {@code
+     * out[0, count)}.
+     */
     abstract void toFloats(ByteBuffer data, int byteIndex, float[] out, int count);
 
-    /** A parsed {@code descr}: the element type and the byte order its multi-byte values are stored in. */
+    /**
+     * A parsed {@code descr}: the element type and the byte order its multi-byte values are stored
+     * in.
+     */
     static final class Descr {
         final NpyDtype dtype;
         final ByteOrder order;
@@ -121,8 +130,9 @@ enum NpyDtype {
     }
 
     /**
-     * Parses a numpy type string such as {@code '<f4'}. '=' (native) and '|' (not applicable) are read
-     * as little-endian: numpy's native order on every platform it ships for, and what x86/ARM writers mean.
+     * Parses a numpy type string such as {@code '<f4'}. '=' (native) and '|' (not applicable) are
+     * read as little-endian: numpy's native order on every platform it ships for, and what x86/ARM
+     * writers mean.
      */
     static Descr parse(String descr) throws InvalidBatchException {
         String body = descr;
@@ -136,8 +146,13 @@ enum NpyDtype {
                 return new Descr(dtype, order);
             }
         }
-        throw new InvalidBatchException("NPY dtype '" + Reasons.excerpt(descr) + "'" + describeUnsupported(body) + " is not supported: "
-                + SUPPORTED);
+        throw new InvalidBatchException(
+                "NPY dtype '"
+                        + Reasons.excerpt(descr)
+                        + "'"
+                        + describeUnsupported(body)
+                        + " is not supported: "
+                        + SUPPORTED);
     }
 
     private static String describeUnsupported(String body) {

@@ -2,6 +2,7 @@ package io.qparams.connectors.batch;
 
 import io.qparams.connectors.Reasons;
 import io.qparams.observers.InvalidBatchException;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
@@ -18,6 +19,7 @@ import java.util.Map;
  */
 final class NpyHeader {
     static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
+
     /** numpy's own limit (NPY_MAXDIMS is 32 in numpy 1.x, 64 in 2.x). */
     static final int MAX_DIMS = 64;
 
@@ -25,6 +27,7 @@ final class NpyHeader {
     final ByteOrder order;
     final boolean fortranOrder;
     final long[] shape;
+
     /** Index of the first data byte in the record. */
     final int dataOffset;
 
@@ -43,32 +46,45 @@ final class NpyHeader {
     static NpyHeader parse(byte[] value) throws InvalidBatchException {
         for (int i = 0; i < MAGIC.length; i++) {
             if (i >= value.length) {
-                throw new InvalidBatchException("truncated NPY magic: record has only " + value.length + " bytes");
+                throw new InvalidBatchException(
+                        "truncated NPY magic: record has only " + value.length + " bytes");
             }
             if (value[i] != MAGIC[i]) {
                 throw new InvalidBatchException("not an NPY record: magic is not \\x93NUMPY");
             }
         }
         if (value.length < 8) {
-            throw new InvalidBatchException("truncated NPY record: no format version after the magic");
+            throw new InvalidBatchException(
+                    "truncated NPY record: no format version after the magic");
         }
         int major = value[6] & 0xff;
         int minor = value[7] & 0xff;
         if (minor != 0 || major < 1 || major > 3) {
-            throw new InvalidBatchException("unsupported NPY format version " + major + "." + minor
-                    + " (expected 1.0, 2.0 or 3.0)");
+            throw new InvalidBatchException(
+                    "unsupported NPY format version "
+                            + major
+                            + "."
+                            + minor
+                            + " (expected 1.0, 2.0 or 3.0)");
         }
         int lengthBytes = major == 1 ? 2 : 4;
         int headerStart = 8 + lengthBytes;
         if (value.length < headerStart) {
-            throw new InvalidBatchException("truncated NPY record: header length field needs " + lengthBytes
-                    + " bytes, record has " + value.length);
+            throw new InvalidBatchException(
+                    "truncated NPY record: header length field needs "
+                            + lengthBytes
+                            + " bytes, record has "
+                            + value.length);
         }
         ByteBuffer le = ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN);
         long headerLength = major == 1 ? le.getChar(8) : Integer.toUnsignedLong(le.getInt(8));
         if (headerLength > value.length - headerStart) {
-            throw new InvalidBatchException("truncated NPY header: it claims " + headerLength + " bytes but only "
-                    + (value.length - headerStart) + " follow");
+            throw new InvalidBatchException(
+                    "truncated NPY header: it claims "
+                            + headerLength
+                            + " bytes but only "
+                            + (value.length - headerStart)
+                            + " follow");
         }
         String text = headerText(value, headerStart, (int) headerLength, major);
         int dataOffset = headerStart + (int) headerLength;
@@ -80,29 +96,38 @@ final class NpyHeader {
         Map<String, Object> dict = (Map<String, Object>) literal;
         for (String key : dict.keySet()) {
             if (!key.equals("descr") && !key.equals("fortran_order") && !key.equals("shape")) {
-                throw new InvalidBatchException("NPY header has unexpected key '" + Reasons.excerpt(key)
-                        + "' (expected 'descr', 'fortran_order' and 'shape')");
+                throw new InvalidBatchException(
+                        "NPY header has unexpected key '"
+                                + Reasons.excerpt(key)
+                                + "' (expected 'descr', 'fortran_order' and 'shape')");
             }
         }
-        return new NpyHeader(descr(require(dict, "descr")), fortranOrder(require(dict, "fortran_order")),
-                shape(require(dict, "shape")), dataOffset);
+        return new NpyHeader(
+                descr(require(dict, "descr")),
+                fortranOrder(require(dict, "fortran_order")),
+                shape(require(dict, "shape")),
+                dataOffset);
     }
 
-    private static String headerText(byte[] value, int start, int length, int major) throws InvalidBatchException {
+    private static String headerText(byte[] value, int start, int length, int major)
+            throws InvalidBatchException {
         if (major < 3) {
             return new String(value, start, length, StandardCharsets.ISO_8859_1);
         }
         try {
-            return StandardCharsets.UTF_8.newDecoder()
+            return StandardCharsets.UTF_8
+                    .newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(value, start, length)).toString();
+                    .decode(ByteBuffer.wrap(value, start, length))
+                    .toString();
         } catch (CharacterCodingException e) {
             throw new InvalidBatchException("NPY 3.0 header is not valid UTF-8");
         }
     }
 
-    private static Object require(Map<String, Object> dict, String key) throws InvalidBatchException {
+    private static Object require(Map<String, Object> dict, String key)
+            throws InvalidBatchException {
         if (!dict.containsKey(key)) {
             throw new InvalidBatchException("NPY header lacks '" + key + "'");
         }
@@ -111,33 +136,40 @@ final class NpyHeader {
 
     private static NpyDtype.Descr descr(Object descr) throws InvalidBatchException {
         if (descr instanceof List) {
-            throw new InvalidBatchException("NPY structured dtypes are not supported ('descr' is a list of fields)");
+            throw new InvalidBatchException(
+                    "NPY structured dtypes are not supported ('descr' is a list of fields)");
         }
         if (!(descr instanceof String text)) {
-            throw new InvalidBatchException("NPY header 'descr' must be a string, got " + repr(descr));
+            throw new InvalidBatchException(
+                    "NPY header 'descr' must be a string, got " + repr(descr));
         }
         return NpyDtype.parse(text);
     }
 
     private static boolean fortranOrder(Object fortranOrder) throws InvalidBatchException {
         if (!(fortranOrder instanceof Boolean fortran)) {
-            throw new InvalidBatchException("NPY header 'fortran_order' must be True or False, got " + repr(fortranOrder));
+            throw new InvalidBatchException(
+                    "NPY header 'fortran_order' must be True or False, got " + repr(fortranOrder));
         }
         return fortran;
     }
 
     private static long[] shape(Object shape) throws InvalidBatchException {
         if (!(shape instanceof PyLiteral.Tuple dims)) {
-            throw new InvalidBatchException("NPY header 'shape' must be a tuple of non-negative integers, got " + repr(shape));
+            throw new InvalidBatchException(
+                    "NPY header 'shape' must be a tuple of non-negative integers, got "
+                            + repr(shape));
         }
         if (dims.size() > MAX_DIMS) {
-            throw new InvalidBatchException("NPY shape has " + dims.size() + " dimensions (at most " + MAX_DIMS + ")");
+            throw new InvalidBatchException(
+                    "NPY shape has " + dims.size() + " dimensions (at most " + MAX_DIMS + ")");
         }
         long[] result = new long[dims.size()];
         for (int i = 0; i < result.length; i++) {
             if (!(dims.get(i) instanceof Long dim) || dim < 0) {
-                throw new InvalidBatchException("NPY header 'shape' must be a tuple of non-negative integers, got "
-                        + repr(shape));
+                throw new InvalidBatchException(
+                        "NPY header 'shape' must be a tuple of non-negative integers, got "
+                                + repr(shape));
             }
             result[i] = dim;
         }
@@ -146,7 +178,10 @@ final class NpyHeader {
 
     /** A short rendering of a parsed value for error messages. */
     private static String repr(Object value) {
-        String s = value == null ? "None" : value instanceof String ? "'" + value + "'" : value.toString();
+        String s =
+                value == null
+                        ? "None"
+                        : value instanceof String ? "'" + value + "'" : value.toString();
         return s.length() > 80 ? s.substring(0, 80) + "..." : s;
     }
 

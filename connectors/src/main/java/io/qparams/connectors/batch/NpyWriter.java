@@ -12,8 +12,7 @@ import java.nio.charset.StandardCharsets;
 public final class NpyWriter {
     private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0};
 
-    private NpyWriter() {
-    }
+    private NpyWriter() {}
 
     /** The bytes of {@code numpy.save(f, np.asarray(values, dtype='<f4').reshape(shape))}. */
     public static byte[] float32(long[] shape, float[] values) {
@@ -22,18 +21,23 @@ public final class NpyWriter {
             numel *= d;
         }
         if (numel != values.length) {
-            throw new IllegalArgumentException("shape holds " + numel + " values, got " + values.length);
+            throw new IllegalArgumentException(
+                    "shape holds " + numel + " values, got " + values.length);
         }
         ByteBuffer data = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
         data.asFloatBuffer().put(values);
         return withHeader(1, dict("<f4", shape), data.array());
     }
 
-    /** numpy's header dict for a C-order array: {@code {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }}. */
+    /**
+     * numpy's header dict for a C-order array: {@code {'descr': '<f4', 'fortran_order': False,
+     * 'shape': (2, 3), }}.
+     */
     private static String dict(String descr, long[] shape) {
         StringBuilder dims = new StringBuilder("(");
         for (int i = 0; i < shape.length; i++) {
-            dims.append(shape[i]).append(shape.length == 1 ? "," : i + 1 < shape.length ? ", " : "");
+            dims.append(shape[i])
+                    .append(shape.length == 1 ? "," : i + 1 < shape.length ? ", " : "");
         }
         dims.append(")");
         return "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + dims + ", }";
@@ -41,24 +45,29 @@ public final class NpyWriter {
 
     /**
      * Magic, version {@code major}.0, the header length (2 bytes in 1.0, 4 after), the header dict
-     * text padded with spaces and a newline to a multiple of 64 bytes as numpy pads it (UTF-8 in 3.0,
-     * Latin-1 before), then the data bytes as given.
+     * text padded with spaces and a newline to a multiple of 64 bytes as numpy pads it (UTF-8 in
+     * 3.0, Latin-1 before), then the data bytes as given.
      */
     public static byte[] withHeader(int major, String dict, byte[] data) {
         int lengthBytes = major == 1 ? 2 : 4;
-        byte[] dictBytes = dict.getBytes(major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+        byte[] dictBytes =
+                dict.getBytes(major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
         int unpadded = MAGIC.length + lengthBytes + dictBytes.length + 1;
         int padding = (64 - unpadded % 64) % 64;
         int headerLength = dictBytes.length + padding + 1;
-        ByteBuffer out = ByteBuffer.allocate(MAGIC.length + lengthBytes + headerLength + data.length)
-                .order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer out =
+                ByteBuffer.allocate(MAGIC.length + lengthBytes + headerLength + data.length)
+                        .order(ByteOrder.LITTLE_ENDIAN);
         out.put(MAGIC, 0, 6).put((byte) major).put((byte) 0);
         if (major == 1) {
             out.putShort((short) headerLength);
         } else {
             out.putInt(headerLength);
         }
-        out.put(dictBytes).put(" ".repeat(padding).getBytes(StandardCharsets.US_ASCII)).put((byte) '\n').put(data);
+        out.put(dictBytes)
+                .put(" ".repeat(padding).getBytes(StandardCharsets.US_ASCII))
+                .put((byte) '\n')
+                .put(data);
         return out.array();
     }
 }

@@ -1,16 +1,17 @@
 package io.qparams.connectors.batch;
 
 import io.qparams.observers.InvalidBatchException;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * The subset of Python literal syntax ({@code ast.literal_eval}) an NPY header dict uses: dicts with
- * string keys, single- or double-quoted strings without escapes, integers (an old {@code L} suffix
- * allowed), floats, True/False/None, tuples ({@code ()}, {@code (5,)}, {@code (2, 3)}) and lists.
- * Tuples parse to {@link Tuple}, lists to {@link ArrayList}, dicts to {@link LinkedHashMap}.
+ * The subset of Python literal syntax ({@code ast.literal_eval}) an NPY header dict uses: dicts
+ * with string keys, single- or double-quoted strings without escapes, integers (an old {@code L}
+ * suffix allowed), floats, True/False/None, tuples ({@code ()}, {@code (5,)}, {@code (2, 3)}) and
+ * lists. Tuples parse to {@link Tuple}, lists to {@link ArrayList}, dicts to {@link LinkedHashMap}.
  */
 final class PyLiteral {
     private static final int MAX_DEPTH = 16;
@@ -58,7 +59,8 @@ final class PyLiteral {
             case '(' -> sequence(')', depth);
             case '[' -> sequence(']', depth);
             case '\'', '"' -> string(c);
-            default -> c == '-' || c == '+' || c == '.' || (c >= '0' && c <= '9') ? number() : name();
+            default ->
+                    c == '-' || c == '+' || c == '.' || (c >= '0' && c <= '9') ? number() : name();
         };
     }
 
@@ -139,7 +141,8 @@ final class PyLiteral {
         boolean isFloat = false;
         while (pos < text.length()) {
             char c = text.charAt(pos);
-            if (c >= '0' && c <= '9' || ((c == '-' || c == '+') && (pos == start || isExponent(pos - 1)))) {
+            if (c >= '0' && c <= '9'
+                    || ((c == '-' || c == '+') && (pos == start || isExponent(pos - 1)))) {
                 pos++;
             } else if (c == '.' || c == 'e' || c == 'E') {
                 isFloat = true;
@@ -161,7 +164,10 @@ final class PyLiteral {
         } catch (NumberFormatException e) {
             pos = start;
             boolean digits = token.matches("[-+]?[0-9]+");
-            throw error(digits ? "integer '" + token + "' is too large" : "malformed number '" + token + "'");
+            throw error(
+                    digits
+                            ? "integer '" + token + "' is too large"
+                            : "malformed number '" + token + "'");
         }
     }
 
@@ -182,14 +188,20 @@ final class PyLiteral {
             case "None" -> null;
             default -> {
                 pos = start;
-                throw error(word.isEmpty() ? "unexpected '" + text.charAt(pos) + "'" : "unexpected name '" + word + "'");
+                throw error(
+                        word.isEmpty()
+                                ? "unexpected '" + text.charAt(pos) + "'"
+                                : "unexpected name '" + word + "'");
             }
         };
     }
 
     private void skipSpace() {
-        while (pos < text.length() && (text.charAt(pos) == ' ' || text.charAt(pos) == '\n'
-                || text.charAt(pos) == '\t' || text.charAt(pos) == '\r')) {
+        while (pos < text.length()
+                && (text.charAt(pos) == ' '
+                        || text.charAt(pos) == '\n'
+                        || text.charAt(pos) == '\t'
+                        || text.charAt(pos) == '\r')) {
             pos++;
         }
     }
@@ -209,7 +221,7 @@ final class PyLiteral {
     }
 
     private InvalidBatchException error(String problem) {
-        return new InvalidBatchException("NPY header is not a valid Python dict literal: " + problem
-                + " at offset " + pos);
+        return new InvalidBatchException(
+                "NPY header is not a valid Python dict literal: " + problem + " at offset " + pos);
     }
 }

@@ -2,18 +2,18 @@ package io.qparams.connectors.batch;
 
 import io.qparams.connectors.records.FloatJson;
 import io.qparams.observers.BatchMinMax;
+
 import java.nio.charset.StandardCharsets;
 
 /**
- * A reduced batch written as JSON stats (CONTRACT section 1, encoding 3): {@code {"min": m, "max": M}},
- * vectors for per-channel batches. Decoding these bytes gives the same {@link BatchMinMax}, bit for
- * bit, and applying them is exactly applying the batch they came from.
+ * A reduced batch written as JSON stats (CONTRACT section 1, encoding 3): {@code {"min": m, "max":
+ * M}}, vectors for per-channel batches. Decoding these bytes gives the same {@link BatchMinMax},
+ * bit for bit, and applying them is exactly applying the batch they came from.
  */
 public final class StatsJson {
     public static final String CONTENT_TYPE = BatchDecoder.CONTENT_TYPE_JSON;
 
-    private StatsJson() {
-    }
+    private StatsJson() {}
 
     public static byte[] encode(BatchMinMax batch) {
         StringBuilder s = new StringBuilder("{\"min\": ");
@@ -30,7 +30,8 @@ public final class StatsJson {
         for (int i = 0; i < batch.size(); i++) {
             float v = min ? batch.min(i) : batch.max(i);
             String number = FloatJson.number(v);
-            s.append(i == 0 ? "" : ", ").append(number != null ? number : '"' + FloatJson.nonFinite(v) + '"');
+            s.append(i == 0 ? "" : ", ")
+                    .append(number != null ? number : '"' + FloatJson.nonFinite(v) + '"');
         }
         if (batch.isPerChannel()) {
             s.append(']');

@@ -8,6 +8,13 @@ import io.qparams.observers.ObserverKind;
 import io.qparams.observers.ObserverSpec;
 import io.qparams.observers.QScheme;
 import io.qparams.observers.QuantDtype;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.error.YAMLException;
+
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -16,31 +23,42 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.constructor.SafeConstructor;
-import org.yaml.snakeyaml.error.Mark;
-import org.yaml.snakeyaml.error.MarkedYAMLException;
-import org.yaml.snakeyaml.error.YAMLException;
 
 /**
- * The observer configuration file (CONTRACT section 2), read with SnakeYAML's SafeConstructor (plain
- * maps, lists and scalars only). Everything torch's constructors would refuse, and every key torch
- * does not know, is refused with an {@link InvalidObserverConfigException} whose one-line message
- * names the file, the rule ({@code observers[i] (match "...")}) and the bad key or value.
+ * The observer configuration file (CONTRACT section 2), read with SnakeYAML's SafeConstructor
+ * (plain maps, lists and scalars only). Everything torch's constructors would refuse, and every key
+ * torch does not know, is refused with an {@link InvalidObserverConfigException} whose one-line
+ * message names the file, the rule ({@code observers[i] (match "...")}) and the bad key or value.
  */
 public final class ObserverConfigLoader {
     private static final List<String> TOP_KEYS = List.of("nonfinite", "observers");
-    private static final List<String> RULE_KEYS = List.of("match", "observer", "dtype", "qscheme", "reduce_range",
-            "quant_min", "quant_max", "eps", "averaging_constant", "ch_axis");
+    private static final List<String> RULE_KEYS =
+            List.of(
+                    "match",
+                    "observer",
+                    "dtype",
+                    "qscheme",
+                    "reduce_range",
+                    "quant_min",
+                    "quant_max",
+                    "eps",
+                    "averaging_constant",
+                    "ch_axis");
 
-    private ObserverConfigLoader() {
-    }
+    private ObserverConfigLoader() {}
 
-    /** No file given: every tensor gets a MovingAverageMinMaxObserver with torch's defaults; nonfinite reject. */
+    /**
+     * No file given: every tensor gets a MovingAverageMinMaxObserver with torch's defaults;
+     * nonfinite reject.
+     */
     public static ObserverConfig defaults() {
-        return new ObserverConfig(NonFinitePolicy.REJECT, List.of(new ObserverConfig.Rule("*",
-                ObserverSpec.builder(ObserverKind.MovingAverageMinMaxObserver).build())));
+        return new ObserverConfig(
+                NonFinitePolicy.REJECT,
+                List.of(
+                        new ObserverConfig.Rule(
+                                "*",
+                                ObserverSpec.builder(ObserverKind.MovingAverageMinMaxObserver)
+                                        .build())));
     }
 
     public static ObserverConfig load(Path file) {
@@ -56,16 +74,20 @@ public final class ObserverConfigLoader {
         try {
             return Files.readString(file, StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new InvalidObserverConfigException(Reasons.oneLine(file + ": cannot read the config: " + e));
+            throw new InvalidObserverConfigException(
+                    Reasons.oneLine(file + ": cannot read the config: " + e));
         }
     }
 
-    /** @param sourceName names the config in messages (the file path) */
+    /**
+     * @param sourceName names the config in messages (the file path)
+     */
     public static ObserverConfig parse(String yaml, String sourceName) {
         try {
             return parseDocument(yaml, sourceName);
         } catch (InvalidObserverConfigException e) {
-            // Reasons may quote the file's own text (a value, a mapping): one line, whatever it holds.
+            // Reasons may quote the file's own text (a value, a mapping): one line, whatever it
+            // holds.
             String reason = Reasons.oneLine(e.getMessage());
             throw reason.equals(e.getMessage()) ? e : new InvalidObserverConfigException(reason);
         }
@@ -74,26 +96,36 @@ public final class ObserverConfigLoader {
     private static ObserverConfig parseDocument(String yaml, String sourceName) {
         Object document = loadYaml(yaml, sourceName);
         if (document == null) {
-            throw new InvalidObserverConfigException(sourceName + ": the config is empty (expected 'observers')");
+            throw new InvalidObserverConfigException(
+                    sourceName + ": the config is empty (expected 'observers')");
         }
         if (!(document instanceof Map<?, ?> top)) {
-            throw new InvalidObserverConfigException(sourceName
-                    + ": the config must be a mapping with 'observers' (and optionally 'nonfinite')");
+            throw new InvalidObserverConfigException(
+                    sourceName
+                            + ": the config must be a mapping with 'observers' (and optionally"
+                            + " 'nonfinite')");
         }
         checkKeys(top, TOP_KEYS, sourceName);
         NonFinitePolicy nonFinite = NonFinitePolicy.REJECT;
         if (top.containsKey("nonfinite")) {
-            nonFinite = within(sourceName, () -> NonFinitePolicy.parse(string(top.get("nonfinite"), "nonfinite")));
+            nonFinite =
+                    within(
+                            sourceName,
+                            () -> NonFinitePolicy.parse(string(top.get("nonfinite"), "nonfinite")));
         }
         if (!top.containsKey("observers")) {
-            throw new InvalidObserverConfigException(sourceName + ": missing key 'observers' (the list of rules)");
+            throw new InvalidObserverConfigException(
+                    sourceName + ": missing key 'observers' (the list of rules)");
         }
         if (!(top.get("observers") instanceof List<?> items)) {
-            throw new InvalidObserverConfigException(sourceName + ": 'observers' must be a list of rules, got "
-                    + describe(top.get("observers")));
+            throw new InvalidObserverConfigException(
+                    sourceName
+                            + ": 'observers' must be a list of rules, got "
+                            + describe(top.get("observers")));
         }
         if (items.isEmpty()) {
-            throw new InvalidObserverConfigException(sourceName + ": 'observers' is empty: at least one rule is needed");
+            throw new InvalidObserverConfigException(
+                    sourceName + ": 'observers' is empty: at least one rule is needed");
         }
         List<ObserverConfig.Rule> rules = new ArrayList<>(items.size());
         for (int i = 0; i < items.size(); i++) {
@@ -111,91 +143,124 @@ public final class ObserverConfigLoader {
             return new Yaml(new SafeConstructor(options)).load(yaml);
         } catch (MarkedYAMLException e) {
             Mark mark = e.getProblemMark();
-            throw new InvalidObserverConfigException(sourceName + ": invalid YAML"
-                    + (mark == null ? "" : " at line " + (mark.getLine() + 1) + ", column " + (mark.getColumn() + 1))
-                    + ": " + Reasons.oneLine((e.getContext() == null ? "" : e.getContext() + ", ") + e.getProblem()));
+            throw new InvalidObserverConfigException(
+                    sourceName
+                            + ": invalid YAML"
+                            + (mark == null
+                                    ? ""
+                                    : " at line "
+                                            + (mark.getLine() + 1)
+                                            + ", column "
+                                            + (mark.getColumn() + 1))
+                            + ": "
+                            + Reasons.oneLine(
+                                    (e.getContext() == null ? "" : e.getContext() + ", ")
+                                            + e.getProblem()));
         } catch (YAMLException e) {
-            throw new InvalidObserverConfigException(sourceName + ": invalid YAML: " + Reasons.oneLine(e.getMessage()));
+            throw new InvalidObserverConfigException(
+                    sourceName + ": invalid YAML: " + Reasons.oneLine(e.getMessage()));
         } catch (RuntimeException e) {
-            // SnakeYAML throws plain IllegalArgumentException for some malformed input (e.g. the tag "!%6").
-            throw new InvalidObserverConfigException(sourceName + ": invalid YAML: " + Reasons.oneLine(String.valueOf(e.getMessage())));
+            // SnakeYAML throws plain IllegalArgumentException for some malformed input (e.g. the
+            // tag "!%6").
+            throw new InvalidObserverConfigException(
+                    sourceName
+                            + ": invalid YAML: "
+                            + Reasons.oneLine(String.valueOf(e.getMessage())));
         }
     }
 
     private static ObserverConfig.Rule rule(Object item, String where) {
         if (!(item instanceof Map<?, ?> rule)) {
-            throw new InvalidObserverConfigException(where + ": a rule must be a mapping with 'match' and 'observer', got "
-                    + describe(item));
+            throw new InvalidObserverConfigException(
+                    where
+                            + ": a rule must be a mapping with 'match' and 'observer', got "
+                            + describe(item));
         }
         Object match = rule.get("match");
         String at = match instanceof String ? where + " (match \"" + match + "\")" : where;
         checkKeys(rule, RULE_KEYS, at);
         if (!rule.containsKey("match")) {
-            throw new InvalidObserverConfigException(at + ": missing key 'match' (a glob of tensor names)");
+            throw new InvalidObserverConfigException(
+                    at + ": missing key 'match' (a glob of tensor names)");
         }
         if (!(match instanceof String glob) || glob.isEmpty()) {
-            throw new InvalidObserverConfigException(at + ": 'match' must be a non-empty string glob, got "
-                    + describe(match));
+            throw new InvalidObserverConfigException(
+                    at + ": 'match' must be a non-empty string glob, got " + describe(match));
         }
         if (!rule.containsKey("observer")) {
             throw new InvalidObserverConfigException(at + ": missing key 'observer'");
         }
-        ObserverKind kind = within(at, () -> ObserverKind.parse(string(rule.get("observer"), "observer")));
+        ObserverKind kind =
+                within(at, () -> ObserverKind.parse(string(rule.get("observer"), "observer")));
         // torch's constructors take no such keyword: TypeError
         for (String key : List.of("averaging_constant", "ch_axis")) {
             boolean belongs = key.equals("ch_axis") ? kind.isPerChannel() : kind.isMovingAverage();
             if (rule.containsKey(key) && !belongs) {
-                throw new InvalidObserverConfigException(at + ": " + kind + " got an unexpected keyword argument '"
-                        + key + "'");
+                throw new InvalidObserverConfigException(
+                        at + ": " + kind + " got an unexpected keyword argument '" + key + "'");
             }
         }
-        ObserverSpec spec = within(at, () -> {
-            ObserverSpec.Builder b = ObserverSpec.builder(kind);
-            if (rule.containsKey("dtype")) {
-                b.dtype(QuantDtype.parse(string(rule.get("dtype"), "dtype")));
-            }
-            if (rule.containsKey("qscheme")) {
-                b.qscheme(QScheme.parse(string(rule.get("qscheme"), "qscheme")));
-            }
-            if (rule.containsKey("reduce_range")) {
-                if (!(rule.get("reduce_range") instanceof Boolean reduceRange)) {
-                    throw new InvalidObserverConfigException("'reduce_range' must be true or false, got "
-                            + describe(rule.get("reduce_range")));
-                }
-                b.reduceRange(reduceRange);
-            }
-            b.quantMin(optionalInt(rule.get("quant_min"), "quant_min"));
-            b.quantMax(optionalInt(rule.get("quant_max"), "quant_max"));
-            if (rule.containsKey("eps")) {
-                b.eps(number(rule.get("eps"), "eps"));
-            }
-            if (rule.containsKey("averaging_constant")) {
-                b.averagingConstant(number(rule.get("averaging_constant"), "averaging_constant"));
-            }
-            if (rule.containsKey("ch_axis")) {
-                Integer chAxis = optionalInt(rule.get("ch_axis"), "ch_axis");
-                if (chAxis == null) {
-                    throw new InvalidObserverConfigException("'ch_axis' must be an integer, got null");
-                }
-                b.chAxis(chAxis);
-            }
-            return b.build();
-        });
+        ObserverSpec spec =
+                within(
+                        at,
+                        () -> {
+                            ObserverSpec.Builder b = ObserverSpec.builder(kind);
+                            if (rule.containsKey("dtype")) {
+                                b.dtype(QuantDtype.parse(string(rule.get("dtype"), "dtype")));
+                            }
+                            if (rule.containsKey("qscheme")) {
+                                b.qscheme(QScheme.parse(string(rule.get("qscheme"), "qscheme")));
+                            }
+                            if (rule.containsKey("reduce_range")) {
+                                if (!(rule.get("reduce_range") instanceof Boolean reduceRange)) {
+                                    throw new InvalidObserverConfigException(
+                                            "'reduce_range' must be true or false, got "
+                                                    + describe(rule.get("reduce_range")));
+                                }
+                                b.reduceRange(reduceRange);
+                            }
+                            b.quantMin(optionalInt(rule.get("quant_min"), "quant_min"));
+                            b.quantMax(optionalInt(rule.get("quant_max"), "quant_max"));
+                            if (rule.containsKey("eps")) {
+                                b.eps(number(rule.get("eps"), "eps"));
+                            }
+                            if (rule.containsKey("averaging_constant")) {
+                                b.averagingConstant(
+                                        number(
+                                                rule.get("averaging_constant"),
+                                                "averaging_constant"));
+                            }
+                            if (rule.containsKey("ch_axis")) {
+                                Integer chAxis = optionalInt(rule.get("ch_axis"), "ch_axis");
+                                if (chAxis == null) {
+                                    throw new InvalidObserverConfigException(
+                                            "'ch_axis' must be an integer, got null");
+                                }
+                                b.chAxis(chAxis);
+                            }
+                            return b.build();
+                        });
         return new ObserverConfig.Rule(glob, spec);
     }
 
     private static void checkKeys(Map<?, ?> map, List<String> known, String where) {
         for (Object key : map.keySet()) {
             if (!(key instanceof String) || !known.contains(key)) {
-                throw new InvalidObserverConfigException(where + ": unknown key '" + key + "' (expected "
-                        + String.join(", ", known) + ")");
+                throw new InvalidObserverConfigException(
+                        where
+                                + ": unknown key '"
+                                + key
+                                + "' (expected "
+                                + String.join(", ", known)
+                                + ")");
             }
         }
     }
 
     private static String string(Object value, String key) {
         if (!(value instanceof String text)) {
-            throw new InvalidObserverConfigException("'" + key + "' must be a string, got " + describe(value));
+            throw new InvalidObserverConfigException(
+                    "'" + key + "' must be a string, got " + describe(value));
         }
         return text;
     }
@@ -206,11 +271,13 @@ public final class ObserverConfigLoader {
             return null;
         }
         if (!(value instanceof Integer || value instanceof Long || value instanceof BigInteger)) {
-            throw new InvalidObserverConfigException("'" + key + "' must be an integer, got " + describe(value));
+            throw new InvalidObserverConfigException(
+                    "'" + key + "' must be an integer, got " + describe(value));
         }
         BigInteger big = new BigInteger(value.toString());
         if (big.bitLength() > 31) {
-            throw new InvalidObserverConfigException("'" + key + "' " + value + " is outside the int32 range");
+            throw new InvalidObserverConfigException(
+                    "'" + key + "' " + value + " is outside the int32 range");
         }
         return big.intValue();
     }
@@ -218,7 +285,8 @@ public final class ObserverConfigLoader {
     /** A YAML number (ints allowed), as a Python float. */
     private static double number(Object value, String key) {
         if (!(value instanceof Number number)) {
-            throw new InvalidObserverConfigException("'" + key + "' must be a number, got " + describe(value));
+            throw new InvalidObserverConfigException(
+                    "'" + key + "' must be a number, got " + describe(value));
         }
         return number.doubleValue();
     }
@@ -227,9 +295,20 @@ public final class ObserverConfigLoader {
         if (value == null) {
             return "null";
         }
-        String kind = value instanceof String ? "string" : value instanceof Boolean ? "boolean"
-                : value instanceof Double ? "float" : value instanceof Number ? "integer"
-                : value instanceof List ? "list" : value instanceof Map ? "mapping" : value.getClass().getSimpleName();
+        String kind =
+                value instanceof String
+                        ? "string"
+                        : value instanceof Boolean
+                                ? "boolean"
+                                : value instanceof Double
+                                        ? "float"
+                                        : value instanceof Number
+                                                ? "integer"
+                                                : value instanceof List
+                                                        ? "list"
+                                                        : value instanceof Map
+                                                                ? "mapping"
+                                                                : value.getClass().getSimpleName();
         String text = value instanceof String ? "\"" + value + "\"" : String.valueOf(value);
         return kind + " " + (text.length() > 60 ? text.substring(0, 60) + "..." : text);
     }

@@ -1,13 +1,18 @@
 package io.qparams.connectors.kafka;
 
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+
 import io.qparams.connectors.batch.BatchDecoder;
 import io.qparams.connectors.records.DeadLetters;
-import java.nio.charset.StandardCharsets;
-import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 
-/** Dead letters to the DLQ topic: original key and value, reason and source headers (CONTRACT section 4). */
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Dead letters to the DLQ topic: original key and value, reason and source headers (CONTRACT
+ * section 4).
+ */
 public final class DeadLetterSerializer implements KafkaRecordSerializationSchema<DeadLetter> {
     private static final long serialVersionUID = 1L;
     private final String topic;
@@ -17,7 +22,8 @@ public final class DeadLetterSerializer implements KafkaRecordSerializationSchem
     }
 
     @Override
-    public ProducerRecord<byte[], byte[]> serialize(DeadLetter element, KafkaSinkContext context, Long timestamp) {
+    public ProducerRecord<byte[], byte[]> serialize(
+            DeadLetter element, KafkaSinkContext context, Long timestamp) {
         RecordHeaders headers = new RecordHeaders();
         headers.add(DeadLetters.ERROR, DeadLetters.errorHeaderValue(element.reason));
         headers.add(DeadLetters.SOURCE_TOPIC, utf8(element.sourceTopic));

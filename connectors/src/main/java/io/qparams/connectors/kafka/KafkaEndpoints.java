@@ -1,21 +1,26 @@
 package io.qparams.connectors.kafka;
 
-import java.time.Duration;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+
+import java.time.Duration;
 
 /** The real Kafka sources and sinks, from the job's settings. */
 public final class KafkaEndpoints {
-    /** The broker's default transaction.max.timeout.ms (15 min): the sink's timeout must not exceed it. */
+    /**
+     * The broker's default transaction.max.timeout.ms (15 min): the sink's timeout must not exceed
+     * it.
+     */
     static final Duration BROKER_MAX_TRANSACTION_TIMEOUT = Duration.ofMinutes(15);
+
     static final Duration MIN_TRANSACTION_TIMEOUT = Duration.ofMinutes(1);
 
-    private KafkaEndpoints() {
-    }
+    private KafkaEndpoints() {}
 
     public static KafkaSource<KafkaInput> inputSource(KafkaSettings settings) {
         return source(settings, settings.inputTopic(), "input");
@@ -35,13 +40,14 @@ public final class KafkaEndpoints {
 
     /**
      * A dead letter carries the original value, plus headers: the producers may send more than the
-     * broker's default 1 MB input limit (up to {@link Topics#DLQ_MAX_MESSAGE_BYTES}, which the DLQ topic
-     * takes when the job creates it), or one large refused record would fail the sink and restart the
-     * job over and over.
+     * broker's default 1 MB input limit (up to {@link Topics#DLQ_MAX_MESSAGE_BYTES}, which the DLQ
+     * topic takes when the job creates it), or one large refused record would fail the sink and
+     * restart the job over and over.
      */
     static final int MAX_REQUEST_BYTES = Topics.DLQ_MAX_MESSAGE_BYTES;
 
-    private static KafkaSource<KafkaInput> source(KafkaSettings settings, String topic, String role) {
+    private static KafkaSource<KafkaInput> source(
+            KafkaSettings settings, String topic, String role) {
         return KafkaSource.<KafkaInput>builder()
                 .setBootstrapServers(settings.bootstrapServers())
                 .setTopics(topic)
@@ -49,16 +55,19 @@ public final class KafkaEndpoints {
                 .setClientIdPrefix(settings.groupId() + "-" + role)
                 .setStartingOffsets(startingOffsets(settings.startingOffsets()))
                 .setDeserializer(new KafkaInputDeserializer())
-                // Offsets are committed on checkpoints (the restart point is the checkpoint, not the group).
+                // Offsets are committed on checkpoints (the restart point is the checkpoint, not
+                // the group).
                 .setProperty("commit.offsets.on.checkpoint", "true")
                 // Enough to see topics created after the job started, and new partitions.
                 .setProperty("partition.discovery.interval.ms", "30000")
-                // Read committed output of exactly-once producers upstream; plain records are unaffected.
+                // Read committed output of exactly-once producers upstream; plain records are
+                // unaffected.
                 .setProperty("isolation.level", "read_committed")
                 .build();
     }
 
-    @SuppressWarnings("deprecation") // the connector's committedOffsets() takes only the deprecated enum
+    @SuppressWarnings(
+            "deprecation") // the connector's committedOffsets() takes only the deprecated enum
     static OffsetsInitializer startingOffsets(StartingOffsets startingOffsets) {
         return switch (startingOffsets) {
             case EARLIEST -> OffsetsInitializer.earliest();
@@ -67,15 +76,20 @@ public final class KafkaEndpoints {
         };
     }
 
-    private static <T> KafkaSink<T> sink(KafkaSettings settings, KafkaRecordSerializationSchema<T> schema, String role) {
-        var builder = KafkaSink.<T>builder()
-                .setBootstrapServers(settings.bootstrapServers())
-                .setRecordSerializer(schema)
-                .setProperty("max.request.size", Integer.toString(MAX_REQUEST_BYTES));
+    private static <T> KafkaSink<T> sink(
+            KafkaSettings settings, KafkaRecordSerializationSchema<T> schema, String role) {
+        var builder =
+                KafkaSink.<T>builder()
+                        .setBootstrapServers(settings.bootstrapServers())
+                        .setRecordSerializer(schema)
+                        .setProperty("max.request.size", Integer.toString(MAX_REQUEST_BYTES));
         if (settings.delivery() == Delivery.EXACTLY_ONCE) {
             builder.setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
                     .setTransactionalIdPrefix(settings.groupId() + "-" + role)
-                    .setProperty("transaction.timeout.ms", Long.toString(transactionTimeout(settings.checkpointInterval()).toMillis()));
+                    .setProperty(
+                            "transaction.timeout.ms",
+                            Long.toString(
+                                    transactionTimeout(settings.checkpointInterval()).toMillis()));
         } else {
             builder.setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE);
         }
@@ -91,6 +105,8 @@ public final class KafkaEndpoints {
         if (wanted.compareTo(MIN_TRANSACTION_TIMEOUT) < 0) {
             return MIN_TRANSACTION_TIMEOUT;
         }
-        return wanted.compareTo(BROKER_MAX_TRANSACTION_TIMEOUT) > 0 ? BROKER_MAX_TRANSACTION_TIMEOUT : wanted;
+        return wanted.compareTo(BROKER_MAX_TRANSACTION_TIMEOUT) > 0
+                ? BROKER_MAX_TRANSACTION_TIMEOUT
+                : wanted;
     }
 }

@@ -2,7 +2,10 @@ package io.qparams.connectors.kafka;
 
 import java.time.Duration;
 
-/** What the job's Kafka sources, sinks and topics need of its options (the job's options record implements it). */
+/**
+ * What the job's Kafka sources, sinks and topics need of its options (the job's options record
+ * implements it).
+ */
 public interface KafkaSettings {
     String bootstrapServers();
 
@@ -21,6 +24,8 @@ public interface KafkaSettings {
 
     Delivery delivery();
 
-    /** Bounds the sink's transaction timeout: a transaction stays open for one checkpoint interval. */
+    /**
+     * Bounds the sink's transaction timeout: a transaction stays open for one checkpoint interval.
+     */
     Duration checkpointInterval();
 }

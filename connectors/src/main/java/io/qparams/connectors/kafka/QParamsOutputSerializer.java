@@ -1,11 +1,14 @@
 package io.qparams.connectors.kafka;
 
-import java.nio.charset.StandardCharsets;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+
 import org.apache.kafka.clients.producer.ProducerRecord;
 
+import java.nio.charset.StandardCharsets;
+
 /** qparams records to the output topic, keyed by tensor name (CONTRACT section 3). */
-public final class QParamsOutputSerializer implements KafkaRecordSerializationSchema<QParamsOutput> {
+public final class QParamsOutputSerializer
+        implements KafkaRecordSerializationSchema<QParamsOutput> {
     private static final long serialVersionUID = 1L;
     private final String topic;
 
@@ -14,8 +17,13 @@ public final class QParamsOutputSerializer implements KafkaRecordSerializationSc
     }
 
     @Override
-    public ProducerRecord<byte[], byte[]> serialize(QParamsOutput element, KafkaSinkContext context, Long timestamp) {
-        return new ProducerRecord<>(topic, null, timestamp, element.tensor.getBytes(StandardCharsets.UTF_8),
+    public ProducerRecord<byte[], byte[]> serialize(
+            QParamsOutput element, KafkaSinkContext context, Long timestamp) {
+        return new ProducerRecord<>(
+                topic,
+                null,
+                timestamp,
+                element.tensor.getBytes(StandardCharsets.UTF_8),
                 element.value);
     }
 }

@@ -6,13 +6,14 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import io.qparams.connectors.Reasons;
 import io.qparams.observers.InvalidBatchException;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
 /**
- * A message of the control topic (CONTRACT section 5): key = tensor name, value {@code {"op": "reset"}},
- * which resets that tensor's observer to its initial state. Anything else is refused with a one-line
- * reason (the message then goes to the DLQ).
+ * A message of the control topic (CONTRACT section 5): key = tensor name, value {@code {"op":
+ * "reset"}}, which resets that tensor's observer to its initial state. Anything else is refused
+ * with a one-line reason (the message then goes to the DLQ).
  */
 public final class ControlMessage {
     private static final JsonFactory FACTORY = JsonFactory.builder().build();
@@ -30,19 +31,23 @@ public final class ControlMessage {
 
     public static ControlMessage parse(byte[] value) throws InvalidBatchException {
         if (value == null || value.length == 0) {
-            throw new InvalidBatchException("control message has no value (expected {\"op\": \"reset\"})");
+            throw new InvalidBatchException(
+                    "control message has no value (expected {\"op\": \"reset\"})");
         }
         String op = null;
         try (JsonParser p = FACTORY.createParser(value)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
-                throw new InvalidBatchException("control message must be a JSON object like {\"op\": \"reset\"}");
+                throw new InvalidBatchException(
+                        "control message must be a JSON object like {\"op\": \"reset\"}");
             }
             for (JsonToken t = p.nextToken(); t == JsonToken.FIELD_NAME; t = p.nextToken()) {
                 String key = p.currentName();
                 JsonToken v = p.nextToken();
                 if (!key.equals("op")) {
-                    throw new InvalidBatchException("control message has unknown key '" + Reasons.excerpt(key)
-                            + "' (expected only \"op\")");
+                    throw new InvalidBatchException(
+                            "control message has unknown key '"
+                                    + Reasons.excerpt(key)
+                                    + "' (expected only \"op\")");
                 }
                 if (op != null) {
                     throw new InvalidBatchException("control message has key 'op' twice");
@@ -53,19 +58,24 @@ public final class ControlMessage {
                 op = p.getText();
             }
             if (p.nextToken() != null) {
-                throw new InvalidBatchException("control message has content after its closing '}'");
+                throw new InvalidBatchException(
+                        "control message has content after its closing '}'");
             }
         } catch (JsonProcessingException e) {
-            throw new InvalidBatchException("control message is not valid JSON: "
-                    + Reasons.oneLine(e.getOriginalMessage()));
+            throw new InvalidBatchException(
+                    "control message is not valid JSON: "
+                            + Reasons.oneLine(e.getOriginalMessage()));
         } catch (IOException | RuntimeException e) {
-            throw new InvalidBatchException("control message is not valid JSON: " + Reasons.oneLine(e.toString()));
+            throw new InvalidBatchException(
+                    "control message is not valid JSON: " + Reasons.oneLine(e.toString()));
         }
         if (op == null) {
-            throw new InvalidBatchException("control message lacks 'op' (expected {\"op\": \"reset\"})");
+            throw new InvalidBatchException(
+                    "control message lacks 'op' (expected {\"op\": \"reset\"})");
         }
         if (!op.equals("reset")) {
-            throw new InvalidBatchException("unknown control op '" + Reasons.excerpt(op) + "' (expected \"reset\")");
+            throw new InvalidBatchException(
+                    "unknown control op '" + Reasons.excerpt(op) + "' (expected \"reset\")");
         }
         return RESET;
     }

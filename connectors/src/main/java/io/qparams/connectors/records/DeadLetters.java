@@ -1,6 +1,7 @@
 package io.qparams.connectors.records;
 
 import io.qparams.connectors.Reasons;
+
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -13,8 +14,7 @@ public final class DeadLetters {
     public static final String SOURCE_PARTITION = "qparams.source.partition";
     public static final String SOURCE_OFFSET = "qparams.source.offset";
 
-    private DeadLetters() {
-    }
+    private DeadLetters() {}
 
     /** A header value: UTF-8 bytes of the text (for the error, a reason already made one line). */
     public static byte[] headerValue(String text) {

@@ -5,20 +5,20 @@ package io.qparams.connectors.records;
  * float32 (CONTRACT section 3). Non-finite values are the strings "NaN", "Infinity", "-Infinity".
  */
 public final class FloatJson {
-    private FloatJson() {
-    }
+    private FloatJson() {}
 
     /**
      * The shortest form Java offers ({@link Float#toString}) when it survives double-then-float
-     * parsing (it may not: that is two roundings), else the exact double value of the float.
-     * Null for a non-finite value: write {@link #nonFinite} as a string instead.
+     * parsing (it may not: that is two roundings), else the exact double value of the float. Null
+     * for a non-finite value: write {@link #nonFinite} as a string instead.
      */
     public static String number(float f) {
         if (!Float.isFinite(f)) {
             return null;
         }
         String shortest = Float.toString(f);
-        if (Float.floatToRawIntBits((float) Double.parseDouble(shortest)) == Float.floatToRawIntBits(f)) {
+        if (Float.floatToRawIntBits((float) Double.parseDouble(shortest))
+                == Float.floatToRawIntBits(f)) {
             return shortest;
         }
         return Double.toString(f); // every float is a double exactly
@@ -29,7 +29,10 @@ public final class FloatJson {
         return Double.isNaN(f) ? "NaN" : f > 0 ? "Infinity" : "-Infinity";
     }
 
-    /** Reads back what {@link #number}/{@link #nonFinite} wrote: a number, or one of the three strings. */
+    /**
+     * Reads back what {@link #number}/{@link #nonFinite} wrote: a number, or one of the three
+     * strings.
+     */
     public static float parse(Object jsonValue) {
         if (jsonValue instanceof Number number) {
             return (float) number.doubleValue();
@@ -41,7 +44,9 @@ public final class FloatJson {
         return nonFinite;
     }
 
-    /** NaN, +inf or -inf for the strings "NaN", "Infinity", "-Infinity"; null for any other text. */
+    /**
+     * NaN, +inf or -inf for the strings "NaN", "Infinity", "-Infinity"; null for any other text.
+     */
     public static Float nonFiniteValue(String text) {
         return switch (text) {
             case "NaN" -> Float.NaN;

@@ -3,6 +3,7 @@ package io.qparams.connectors.records;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -10,17 +11,18 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A small JSON reader for records, tools and tests (no data binding): objects become
- * {@link LinkedHashMap}s (key order kept), arrays {@link ArrayList}s, integers {@link Long} (or
+ * A small JSON reader for records, tools and tests (no data binding): objects become {@link
+ * LinkedHashMap}s (key order kept), arrays {@link ArrayList}s, integers {@link Long} (or
  * BigInteger), other numbers {@link Double} (parsed exactly as {@link Double#parseDouble}), plus
  * String, Boolean and null. Duplicate keys are refused.
  */
 public final class JsonValues {
-    private static final JsonFactory FACTORY = JsonFactory.builder()
-            .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+    private static final JsonFactory FACTORY =
+            JsonFactory.builder()
+                    .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                    .build();
 
-    private JsonValues() {
-    }
+    private JsonValues() {}
 
     /** Parses one JSON value filling the bytes (UTF-8). */
     public static Object parse(byte[] json) throws IOException {
@@ -44,7 +46,9 @@ public final class JsonValues {
             case START_ARRAY -> readArray(p);
             case VALUE_STRING -> p.getText();
             case VALUE_NUMBER_INT ->
-                    p.getNumberType() == JsonParser.NumberType.BIG_INTEGER ? p.getBigIntegerValue() : p.getLongValue();
+                    p.getNumberType() == JsonParser.NumberType.BIG_INTEGER
+                            ? p.getBigIntegerValue()
+                            : p.getLongValue();
             case VALUE_NUMBER_FLOAT -> p.getDoubleValue();
             case VALUE_TRUE -> Boolean.TRUE;
             case VALUE_FALSE -> Boolean.FALSE;

@@ -4,8 +4,8 @@ import java.util.Arrays;
 
 /**
  * A qparams record read back ({@link QParamsRecordDecoder}): the fields of CONTRACT section 3 as
- * values. Per-tensor records hold vectors of length 1; {@link #perChannel()} says which form it had.
- * (A read-back value for tests and tools: its arrays are compared by reference in equals.)
+ * values. Per-tensor records hold vectors of length 1; {@link #perChannel()} says which form it
+ * had. (A read-back value for tests and tools: its arrays are compared by reference in equals.)
  *
  * @param reason torch's reason when status is "invalid", else null
  * @param averagingConstant null unless the observer is a moving average
@@ -43,11 +43,27 @@ public record QParamsRecord(
 
     @Override
     public String toString() {
-        return "QParamsRecord{tensor=" + tensor + ", status=" + status + ", observer=" + observer + ", batches="
-                + batches + ", min_val=" + Arrays.toString(minVal) + ", max_val=" + Arrays.toString(maxVal)
-                + ", scale=" + Arrays.toString(scale) + ", zero_point="
-                + (zeroPointFloat != null ? Arrays.toString(zeroPointFloat) : Arrays.toString(zeroPoint))
-                + ", source=" + source + "}";
+        return "QParamsRecord{tensor="
+                + tensor
+                + ", status="
+                + status
+                + ", observer="
+                + observer
+                + ", batches="
+                + batches
+                + ", min_val="
+                + Arrays.toString(minVal)
+                + ", max_val="
+                + Arrays.toString(maxVal)
+                + ", scale="
+                + Arrays.toString(scale)
+                + ", zero_point="
+                + (zeroPointFloat != null
+                        ? Arrays.toString(zeroPointFloat)
+                        : Arrays.toString(zeroPoint))
+                + ", source="
+                + source
+                + "}";
     }
 
     /** The fields as the decoder finds them, in any order. */
@@ -71,8 +87,24 @@ public record QParamsRecord(
         RecordSource source;
 
         QParamsRecord build() {
-            return new QParamsRecord(tensor, status, reason, observer, dtype, qscheme, quantMin, quantMax,
-                    averagingConstant, chAxis, batches, minVal, maxVal, scale, zeroPoint, zeroPointFloat, source);
+            return new QParamsRecord(
+                    tensor,
+                    status,
+                    reason,
+                    observer,
+                    dtype,
+                    qscheme,
+                    quantMin,
+                    quantMax,
+                    averagingConstant,
+                    chAxis,
+                    batches,
+                    minVal,
+                    maxVal,
+                    scale,
+                    zeroPoint,
+                    zeroPointFloat,
+                    source);
         }
     }
 }

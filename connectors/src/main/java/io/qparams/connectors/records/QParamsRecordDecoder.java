@@ -13,13 +13,27 @@ import java.util.Set;
  * output checks the format too.
  */
 public final class QParamsRecordDecoder {
-    private static final List<String> ORDER = List.of("tensor", "status", "reason", "observer", "dtype", "qscheme",
-            "quant_min", "quant_max", "averaging_constant", "ch_axis", "batches", "min_val", "max_val", "scale",
-            "zero_point", "source");
+    private static final List<String> ORDER =
+            List.of(
+                    "tensor",
+                    "status",
+                    "reason",
+                    "observer",
+                    "dtype",
+                    "qscheme",
+                    "quant_min",
+                    "quant_max",
+                    "averaging_constant",
+                    "ch_axis",
+                    "batches",
+                    "min_val",
+                    "max_val",
+                    "scale",
+                    "zero_point",
+                    "source");
     private static final Set<String> OPTIONAL = Set.of("reason", "averaging_constant", "ch_axis");
 
-    private QParamsRecordDecoder() {
-    }
+    private QParamsRecordDecoder() {}
 
     public static QParamsRecord decode(byte[] record) throws IOException {
         String text = new String(record, StandardCharsets.UTF_8);
@@ -56,7 +70,10 @@ public final class QParamsRecordDecoder {
             b.quantMin = (Long) m.get("quant_min");
             b.quantMax = (Long) m.get("quant_max");
             Object c = m.get("averaging_constant");
-            b.averagingConstant = c == null ? null : c instanceof Number n ? n.doubleValue() : (double) FloatJson.parse(c);
+            b.averagingConstant =
+                    c == null
+                            ? null
+                            : c instanceof Number n ? n.doubleValue() : (double) FloatJson.parse(c);
             b.chAxis = (Long) m.get("ch_axis");
             boolean perChannel = b.chAxis != null;
             b.batches = (Long) m.get("batches");
@@ -73,12 +90,19 @@ public final class QParamsRecordDecoder {
                 throw new IOException("zero_point without scale");
             }
             Map<?, ?> source = (Map<?, ?>) m.get("source");
-            b.source = source.containsKey("topic")
-                    ? RecordSource.kafka((String) source.get("topic"), Math.toIntExact((Long) source.get("partition")),
-                            (Long) source.get("offset"))
-                    : RecordSource.file((String) source.get("file"), (Long) source.get("index"));
+            b.source =
+                    source.containsKey("topic")
+                            ? RecordSource.kafka(
+                                    (String) source.get("topic"),
+                                    Math.toIntExact((Long) source.get("partition")),
+                                    (Long) source.get("offset"))
+                            : RecordSource.file(
+                                    (String) source.get("file"), (Long) source.get("index"));
             return b.build();
-        } catch (ClassCastException | IllegalArgumentException | NullPointerException | ArithmeticException e) {
+        } catch (ClassCastException
+                | IllegalArgumentException
+                | NullPointerException
+                | ArithmeticException e) {
             throw new IOException("malformed qparams record: " + e.getMessage(), e);
         }
     }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import io.qparams.observers.ObserverSpec;
 import io.qparams.observers.ObserverState;
 import io.qparams.observers.QParams;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -17,15 +18,18 @@ import java.io.UncheckedIOException;
 public final class QParamsRecordEncoder {
     private static final JsonFactory FACTORY = JsonFactory.builder().build();
 
-    private QParamsRecordEncoder() {
-    }
+    private QParamsRecordEncoder() {}
 
     /**
      * @param state the observer's state after the batch was applied
-     * @param qparams {@code calculate_qparams} of that state; when invalid the record says
-     *     {@code "status": "invalid"} with torch's reason and null scale and zero_point
+     * @param qparams {@code calculate_qparams} of that state; when invalid the record says {@code
+     *     "status": "invalid"} with torch's reason and null scale and zero_point
      */
-    public static byte[] encode(String tensor, ObserverSpec spec, ObserverState state, QParams qparams,
+    public static byte[] encode(
+            String tensor,
+            ObserverSpec spec,
+            ObserverState state,
+            QParams qparams,
             RecordSource source) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(256);
         try (JsonGenerator g = FACTORY.createGenerator(out)) {
@@ -71,7 +75,8 @@ public final class QParamsRecordEncoder {
         return out.toByteArray();
     }
 
-    private static void writeQParams(JsonGenerator g, QParams qparams, boolean perChannel) throws IOException {
+    private static void writeQParams(JsonGenerator g, QParams qparams, boolean perChannel)
+            throws IOException {
         if (!qparams.isValid()) {
             g.writeNullField("scale");
             g.writeNullField("zero_point");
@@ -101,7 +106,8 @@ public final class QParamsRecordEncoder {
     }
 
     /** A list for per-channel observers, else the single value. */
-    private static void writeFloats(JsonGenerator g, float[] values, boolean asList) throws IOException {
+    private static void writeFloats(JsonGenerator g, float[] values, boolean asList)
+            throws IOException {
         if (!asList) {
             writeFloat(g, values[0]);
             return;
@@ -121,7 +127,10 @@ public final class QParamsRecordEncoder {
         }
     }
 
-    /** averaging_constant as configured (a Python float); rounded to float32 it is what the math uses. */
+    /**
+     * averaging_constant as configured (a Python float); rounded to float32 it is what the math
+     * uses.
+     */
     private static void writeDouble(JsonGenerator g, double d) throws IOException {
         if (Double.isFinite(d)) {
             g.writeNumber(Double.toString(d));

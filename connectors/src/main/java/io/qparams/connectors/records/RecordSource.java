@@ -12,7 +12,8 @@ import java.util.Objects;
  */
 public record RecordSource(String topic, int partition, long offset, String file, long index) {
     public static RecordSource kafka(String topic, int partition, long offset) {
-        return new RecordSource(Objects.requireNonNull(topic, "topic"), partition, offset, null, -1);
+        return new RecordSource(
+                Objects.requireNonNull(topic, "topic"), partition, offset, null, -1);
     }
 
     public static RecordSource file(String file, long index) {

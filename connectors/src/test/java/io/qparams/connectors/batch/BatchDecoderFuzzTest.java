@@ -1,11 +1,10 @@
 package io.qparams.connectors.batch;
 
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.fail;
-
 import io.qparams.observers.InvalidBatchException;
 import io.qparams.observers.NonFinitePolicy;
 import io.qparams.observers.ObserverSpec;
+import org.junit.jupiter.api.Test;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -13,15 +12,21 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Whatever the bytes, decode returns a batch, null, or an InvalidBatchException with a one-line
  * reason: never another exception. Seeds are fixed, so a failure reproduces.
  */
 class BatchDecoderFuzzTest {
-    private static final ObserverSpec[] SPECS = {Fixtures.perTensor(), Fixtures.perChannel(0), Fixtures.perChannel(-1),
-            Fixtures.perChannel(2)};
+    private static final ObserverSpec[] SPECS = {
+        Fixtures.perTensor(),
+        Fixtures.perChannel(0),
+        Fixtures.perChannel(-1),
+        Fixtures.perChannel(2)
+    };
 
     private final BatchDecoder decoder = new BatchDecoder(1 << 20);
 
@@ -33,7 +38,9 @@ class BatchDecoderFuzzTest {
             decoder.decode(value, contentType, spec, policy);
         } catch (InvalidBatchException e) {
             String reason = e.getMessage();
-            assertFalse(reason == null || reason.isBlank() || reason.contains("\n"), what + ": " + reason);
+            assertFalse(
+                    reason == null || reason.isBlank() || reason.contains("\n"),
+                    what + ": " + reason);
             if (reason.startsWith("cannot decode batch")) {
                 fail(what + ": an unexpected exception was converted: " + reason);
             }
@@ -104,28 +111,56 @@ class BatchDecoderFuzzTest {
             }
             byte[] data = new byte[random.nextInt(64)];
             random.nextBytes(data);
-            decodeAnything(Fixtures.npy(1 + random.nextInt(3), header.toString(), data), "header " + header, random);
+            decodeAnything(
+                    Fixtures.npy(1 + random.nextInt(3), header.toString(), data),
+                    "header " + header,
+                    random);
         }
     }
 
     @Test
     void randomJson() {
         Random random = new Random(4);
-        String[] tokens = {"{", "}", "[", "]", ",", ":", "\"shape\"", "\"data\"", "\"min\"", "\"max\"", "1", "-2.5",
-                "1e400", "0", "3", "\"NaN\"", "\"Infinity\"", "true", "null", " ", "\"x\""};
+        String[] tokens = {
+            "{",
+            "}",
+            "[",
+            "]",
+            ",",
+            ":",
+            "\"shape\"",
+            "\"data\"",
+            "\"min\"",
+            "\"max\"",
+            "1",
+            "-2.5",
+            "1e400",
+            "0",
+            "3",
+            "\"NaN\"",
+            "\"Infinity\"",
+            "true",
+            "null",
+            " ",
+            "\"x\""
+        };
         for (int i = 0; i < 30000; i++) {
             StringBuilder json = new StringBuilder();
             int length = random.nextInt(40);
             for (int k = 0; k < length; k++) {
                 json.append(tokens[random.nextInt(tokens.length)]);
             }
-            decodeAnything(json.toString().getBytes(StandardCharsets.UTF_8), "json " + json, random);
+            decodeAnything(
+                    json.toString().getBytes(StandardCharsets.UTF_8), "json " + json, random);
         }
         // structurally valid shapes with random data layouts
         for (int i = 0; i < 5000; i++) {
             String shape = "[" + random.nextInt(3) + ", " + random.nextInt(3) + "]";
             String data = random.nextBoolean() ? "[[1, 2], [3, 4]]" : "[1, 2, 3, [4]]";
-            decodeAnything(Fixtures.utf8("{\"shape\": " + shape + ", \"data\": " + data + "}"), shape + data, random);
+            decodeAnything(
+                    Fixtures.utf8("{\"shape\": " + shape + ", \"data\": " + data + "}"),
+                    shape + data,
+                    random);
         }
     }
 }

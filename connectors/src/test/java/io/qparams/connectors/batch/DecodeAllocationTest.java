@@ -1,20 +1,21 @@
 package io.qparams.connectors.batch;
 
+import io.qparams.observers.InvalidBatchException;
+import io.qparams.observers.NonFinitePolicy;
+import io.qparams.observers.ObserverSpec;
+import org.junit.jupiter.api.Test;
+
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
 import static io.qparams.connectors.batch.Fixtures.f4;
 import static io.qparams.connectors.batch.Fixtures.npy;
 import static io.qparams.connectors.batch.Fixtures.perChannel;
 import static io.qparams.connectors.batch.Fixtures.perTensor;
 import static io.qparams.connectors.batch.Fixtures.utf8;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import io.qparams.observers.InvalidBatchException;
-import io.qparams.observers.NonFinitePolicy;
-import io.qparams.observers.ObserverSpec;
-import java.lang.management.ManagementFactory;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import org.junit.jupiter.api.Test;
 
 /**
  * Decoding one record allocates at most a small multiple of the record's size (plus a constant for
@@ -23,12 +24,17 @@ import org.junit.jupiter.api.Test;
  * real fixtures, on each spec.
  */
 class DecodeAllocationTest {
-    /** Per call, whatever the record: reducer, chunk views, a reason and an exception with its stack trace. */
-    static final long CONSTANT = 64 << 10;
     /**
-     * The densest input is JSON stats ("0, " is 3 bytes per value): a float per value for min and for
-     * max, grown by doubling and trimmed, then copied into the batch, comes to about 6 bytes per record
-     * byte (measured 6.2). NPY and JSON tensors stream through a fixed chunk and stay far below.
+     * Per call, whatever the record: reducer, chunk views, a reason and an exception with its stack
+     * trace.
+     */
+    static final long CONSTANT = 64 << 10;
+
+    /**
+     * The densest input is JSON stats ("0, " is 3 bytes per value): a float per value for min and
+     * for max, grown by doubling and trimmed, then copied into the batch, comes to about 6 bytes
+     * per record byte (measured 6.2). NPY and JSON tensors stream through a fixed chunk and stay
+     * far below.
      */
     static final long PER_BYTE = 8;
 
@@ -36,41 +42,109 @@ class DecodeAllocationTest {
     private final com.sun.management.ThreadMXBean threads =
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
-    record Sample(String name, byte[] value) {
-    }
+    record Sample(String name, byte[] value) {}
 
     static List<Sample> corpus() throws Exception {
         byte[] three = f4(1, 2, 3);
         List<Sample> corpus = new ArrayList<>();
-        String[] shapes = {"(1000000000000,)", "(1000000000000, 2)", "(2000000000, 1)", "(1, 2000000000)",
-                "(4294967296, 4294967296)", "(3, 0, 1000000000000)", "(" + "2, ".repeat(40) + ")",
-                "(99999999999999999999,)", "(-1,)"};
+        String[] shapes = {
+            "(1000000000000,)",
+            "(1000000000000, 2)",
+            "(2000000000, 1)",
+            "(1, 2000000000)",
+            "(4294967296, 4294967296)",
+            "(3, 0, 1000000000000)",
+            "(" + "2, ".repeat(40) + ")",
+            "(99999999999999999999,)",
+            "(-1,)"
+        };
         for (String shape : shapes) {
-            corpus.add(new Sample("NPY shape " + shape,
-                    npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }", three)));
-            corpus.add(new Sample("NPY f8 Fortran shape " + shape,
-                    npy(2, "{'descr': '>f8', 'fortran_order': True, 'shape': " + shape + ", }", three)));
+            corpus.add(
+                    new Sample(
+                            "NPY shape " + shape,
+                            npy(
+                                    1,
+                                    "{'descr': '<f4', 'fortran_order': False, 'shape': "
+                                            + shape
+                                            + ", }",
+                                    three)));
+            corpus.add(
+                    new Sample(
+                            "NPY f8 Fortran shape " + shape,
+                            npy(
+                                    2,
+                                    "{'descr': '>f8', 'fortran_order': True, 'shape': "
+                                            + shape
+                                            + ", }",
+                                    three)));
         }
-        corpus.add(new Sample("NPY header of 60000 spaces", npy(2, "{'descr': '<f4', 'fortran_order': False, "
-                + "'shape': (3,), }" + " ".repeat(60000), three)));
-        corpus.add(new Sample("NPY string of 60000 chars in header", npy(2, "{'descr': '" + "x".repeat(60000)
-                + "', 'fortran_order': False, 'shape': (3,), }", three)));
-        corpus.add(new Sample("NPY 20000 nested tuples", npy(2, "{'descr': '<f4', 'fortran_order': False, 'shape': "
-                + "(".repeat(20000) + ")".repeat(20000) + "}", three)));
-        corpus.add(new Sample("JSON shape claiming 10^12", utf8("{\"shape\": [1000000, 1000000], \"data\": [1]}")));
-        corpus.add(new Sample("JSON 2e9 channels", utf8("{\"shape\": [2000000000, 1], \"data\": [1]}")));
-        corpus.add(new Sample("JSON nested 20000 deep", utf8("{\"shape\": [1], \"data\": " + "[".repeat(20000) + "1"
-                + "]".repeat(20000) + "}")));
-        corpus.add(new Sample("JSON 100000 channels of stats", utf8("{\"min\": [" + "0, ".repeat(99999) + "0], \"max\": ["
-                + "1, ".repeat(99999) + "1]}")));
+        corpus.add(
+                new Sample(
+                        "NPY header of 60000 spaces",
+                        npy(
+                                2,
+                                "{'descr': '<f4', 'fortran_order': False, "
+                                        + "'shape': (3,), }"
+                                        + " ".repeat(60000),
+                                three)));
+        corpus.add(
+                new Sample(
+                        "NPY string of 60000 chars in header",
+                        npy(
+                                2,
+                                "{'descr': '"
+                                        + "x".repeat(60000)
+                                        + "', 'fortran_order': False, 'shape': (3,), }",
+                                three)));
+        corpus.add(
+                new Sample(
+                        "NPY 20000 nested tuples",
+                        npy(
+                                2,
+                                "{'descr': '<f4', 'fortran_order': False, 'shape': "
+                                        + "(".repeat(20000)
+                                        + ")".repeat(20000)
+                                        + "}",
+                                three)));
+        corpus.add(
+                new Sample(
+                        "JSON shape claiming 10^12",
+                        utf8("{\"shape\": [1000000, 1000000], \"data\": [1]}")));
+        corpus.add(
+                new Sample(
+                        "JSON 2e9 channels", utf8("{\"shape\": [2000000000, 1], \"data\": [1]}")));
+        corpus.add(
+                new Sample(
+                        "JSON nested 20000 deep",
+                        utf8(
+                                "{\"shape\": [1], \"data\": "
+                                        + "[".repeat(20000)
+                                        + "1"
+                                        + "]".repeat(20000)
+                                        + "}")));
+        corpus.add(
+                new Sample(
+                        "JSON 100000 channels of stats",
+                        utf8(
+                                "{\"min\": ["
+                                        + "0, ".repeat(99999)
+                                        + "0], \"max\": ["
+                                        + "1, ".repeat(99999)
+                                        + "1]}")));
         corpus.add(new Sample("JSON long key", utf8("{\"" + "k".repeat(100000) + "\": 1}")));
         for (Map<String, Object> fixture : Fixtures.expectations()) {
             String file = (String) fixture.get("file");
             corpus.add(new Sample("fixture " + file, Fixtures.resource(file)));
         }
         byte[] big = new byte[4 * 250_000];
-        corpus.add(new Sample("NPY 250000 floats", npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': "
-                + "(500, 500), }", big)));
+        corpus.add(
+                new Sample(
+                        "NPY 250000 floats",
+                        npy(
+                                1,
+                                "{'descr': '<f4', 'fortran_order': False, 'shape': "
+                                        + "(500, 500), }",
+                                big)));
         return corpus;
     }
 
@@ -81,19 +155,31 @@ class DecodeAllocationTest {
         for (Sample sample : corpus()) {
             for (ObserverSpec spec : specs) {
                 long allocated = Long.MAX_VALUE;
-                for (int round = 0; round < 4; round++) { // the least of a few: the first pays for class loading
+                for (int round = 0;
+                        round < 4;
+                        round++) { // the least of a few: the first pays for class loading
                     long before = threads.getCurrentThreadAllocatedBytes();
                     decodeQuietly(sample.value(), spec);
-                    allocated = Math.min(allocated, threads.getCurrentThreadAllocatedBytes() - before);
+                    allocated =
+                            Math.min(allocated, threads.getCurrentThreadAllocatedBytes() - before);
                 }
                 long limit = CONSTANT + PER_BYTE * sample.value().length;
                 if (allocated > limit) {
-                    failures.add(sample.name() + " (" + spec.kind() + " ch_axis " + spec.chAxis() + "): "
-                            + allocated + " bytes allocated for a record of " + sample.value().length);
+                    failures.add(
+                            sample.name()
+                                    + " ("
+                                    + spec.kind()
+                                    + " ch_axis "
+                                    + spec.chAxis()
+                                    + "): "
+                                    + allocated
+                                    + " bytes allocated for a record of "
+                                    + sample.value().length);
                 }
             }
         }
-        assertTrue(failures.isEmpty(), "over " + PER_BYTE + " x size + " + CONSTANT + ": " + failures);
+        assertTrue(
+                failures.isEmpty(), "over " + PER_BYTE + " x size + " + CONSTANT + ": " + failures);
     }
 
     private void decodeQuietly(byte[] value, ObserverSpec spec) {

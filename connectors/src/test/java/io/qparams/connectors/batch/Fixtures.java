@@ -3,6 +3,7 @@ package io.qparams.connectors.batch;
 import io.qparams.connectors.records.JsonValues;
 import io.qparams.observers.ObserverKind;
 import io.qparams.observers.ObserverSpec;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -14,8 +15,7 @@ import java.util.Map;
 
 /** Test helpers: fixture files, hand-made NPY records, specs. */
 final class Fixtures {
-    private Fixtures() {
-    }
+    private Fixtures() {}
 
     static byte[] resource(String path) {
         try (InputStream in = Fixtures.class.getResourceAsStream("/npy/" + path)) {
@@ -30,7 +30,8 @@ final class Fixtures {
 
     @SuppressWarnings("unchecked")
     static List<Map<String, Object>> expectations() throws IOException {
-        Map<String, Object> root = (Map<String, Object>) JsonValues.parse(resource("expected.json"));
+        Map<String, Object> root =
+                (Map<String, Object>) JsonValues.parse(resource("expected.json"));
         return (List<Map<String, Object>>) root.get("fixtures");
     }
 

@@ -1,9 +1,10 @@
 package io.qparams.connectors.records;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
-import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 class DeadLettersTest {
     @Test
@@ -17,7 +18,9 @@ class DeadLettersTest {
     /** The header holds the reason made one line (the one rule, in Reasons.oneLine). */
     @Test
     void errorHeaderValue() {
-        assertEquals("why", new String(DeadLetters.errorHeaderValue("why\n"), StandardCharsets.UTF_8));
-        assertEquals("a b", new String(DeadLetters.errorHeaderValue("a\rb"), StandardCharsets.UTF_8));
+        assertEquals(
+                "why", new String(DeadLetters.errorHeaderValue("why\n"), StandardCharsets.UTF_8));
+        assertEquals(
+                "a b", new String(DeadLetters.errorHeaderValue("a\rb"), StandardCharsets.UTF_8));
     }
 }

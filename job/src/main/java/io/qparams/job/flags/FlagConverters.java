@@ -1,5 +1,14 @@
 package io.qparams.job.flags;
 
+import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.util.TimeUtils;
+
+import io.qparams.connectors.kafka.Delivery;
+import io.qparams.connectors.kafka.StartingOffsets;
+import io.qparams.job.JobOptions;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.TypeConversionException;
+
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -7,24 +16,18 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.Collectors;
 
-import io.qparams.connectors.kafka.Delivery;
-import io.qparams.connectors.kafka.StartingOffsets;
-import io.qparams.job.JobOptions;
-import org.apache.flink.configuration.MemorySize;
-import org.apache.flink.util.TimeUtils;
-import picocli.CommandLine.ITypeConverter;
-import picocli.CommandLine.TypeConversionException;
-
 /**
  * Flag values from text, each with its one reason for a bad value. A reason leaves out the flag's
  * name: {@link CommandLines#reason} puts it in front ({@code --parallelism 'two': expected a
  * positive integer}). Every value is trimmed first; a blank one "needs a value".
  */
 public final class FlagConverters {
-    private FlagConverters() {
-    }
+    private FlagConverters() {}
 
-    /** An enum constant as a flag spells it: lowercase, '-' for '_' ({@code AT_LEAST_ONCE}: {@code at-least-once}). */
+    /**
+     * An enum constant as a flag spells it: lowercase, '-' for '_' ({@code AT_LEAST_ONCE}: {@code
+     * at-least-once}).
+     */
     public static String spelling(Enum<?> value) {
         return value.name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
@@ -52,7 +55,8 @@ public final class FlagConverters {
             try {
                 return Path.of(text);
             } catch (InvalidPathException e) {
-                throw new TypeConversionException("'" + text + "': not a path (" + e.getReason() + ")");
+                throw new TypeConversionException(
+                        "'" + text + "': not a path (" + e.getReason() + ")");
             }
         }
     }
@@ -62,9 +66,15 @@ public final class FlagConverters {
         @Override
         public String convert(String value) {
             String topic = nonBlank(value);
-            if (topic.length() > 249 || !topic.matches("[a-zA-Z0-9._-]+") || topic.equals(".") || topic.equals("..")) {
-                throw new TypeConversionException("'" + topic
-                        + "': a Kafka topic name is 1-249 characters of a-z, A-Z, 0-9, '.', '_' and '-'");
+            if (topic.length() > 249
+                    || !topic.matches("[a-zA-Z0-9._-]+")
+                    || topic.equals(".")
+                    || topic.equals("..")) {
+                throw new TypeConversionException(
+                        "'"
+                                + topic
+                                + "': a Kafka topic name is 1-249 characters of a-z, A-Z, 0-9, '.',"
+                                + " '_' and '-'");
             }
             return topic;
         }
@@ -99,7 +109,10 @@ public final class FlagConverters {
         throw new TypeConversionException("'" + text + "': expected a positive integer");
     }
 
-    /** A checkpoint interval in Flink's duration syntax (500ms, 10s, 1min; bare numbers are ms), at least 10ms. */
+    /**
+     * A checkpoint interval in Flink's duration syntax (500ms, 10s, 1min; bare numbers are ms), at
+     * least 10ms.
+     */
     public static final class CheckpointInterval implements ITypeConverter<Duration> {
         @Override
         public Duration convert(String value) {
@@ -108,7 +121,8 @@ public final class FlagConverters {
             try {
                 duration = TimeUtils.parseDuration(text);
             } catch (IllegalArgumentException | ArithmeticException e) {
-                throw new TypeConversionException("'" + text + "': expected a duration such as 10s, 500ms or 1min");
+                throw new TypeConversionException(
+                        "'" + text + "': expected a duration such as 10s, 500ms or 1min");
             }
             if (duration.toMillis() < 10) {
                 throw new TypeConversionException("'" + text + "': must be at least 10ms");
@@ -117,7 +131,10 @@ public final class FlagConverters {
         }
     }
 
-    /** A size in bytes in Flink's MemorySize syntax (1048576, 512kb, 15mb), from 1kb to just below 2gb (an array). */
+    /**
+     * A size in bytes in Flink's MemorySize syntax (1048576, 512kb, 15mb), from 1kb to just below
+     * 2gb (an array).
+     */
     public static final class ByteSize implements ITypeConverter<Integer> {
         @Override
         public Integer convert(String value) {
@@ -126,7 +143,8 @@ public final class FlagConverters {
             try {
                 bytes = MemorySize.parseBytes(text);
             } catch (IllegalArgumentException e) {
-                throw new TypeConversionException("'" + text + "': expected a size such as 1048576, 512kb or 15mb");
+                throw new TypeConversionException(
+                        "'" + text + "': expected a size such as 1048576, 512kb or 15mb");
             }
             if (bytes < 1024 || bytes > Integer.MAX_VALUE - 8) {
                 throw new TypeConversionException("'" + text + "': must be between 1kb and 2gb");
@@ -154,8 +172,13 @@ public final class FlagConverters {
                     return constant;
                 }
             }
-            throw new TypeConversionException("'" + text + "': expected " + Arrays.stream(type.getEnumConstants())
-                    .map(FlagConverters::spelling).collect(Collectors.joining("|")));
+            throw new TypeConversionException(
+                    "'"
+                            + text
+                            + "': expected "
+                            + Arrays.stream(type.getEnumConstants())
+                                    .map(FlagConverters::spelling)
+                                    .collect(Collectors.joining("|")));
         }
     }
 

@@ -1,8 +1,5 @@
 package io.qparams.job.flags;
 
-import java.nio.file.Path;
-import java.time.Duration;
-
 import io.qparams.connectors.kafka.Delivery;
 import io.qparams.connectors.kafka.StartingOffsets;
 import io.qparams.job.JobOptions;
@@ -11,79 +8,138 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
+import java.nio.file.Path;
+import java.time.Duration;
+
 /**
  * The job's flags (CONTRACT section 6), declared once: {@code flink run qparams-job.jar} takes them
- * ({@link JobCommand}) and so does {@code qparams run}, which mixes them in. Each declaration is the
- * flag's parser, its help and its documentation (docs/cli.md).
+ * ({@link JobCommand}) and so does {@code qparams run}, which mixes them in. Each declaration is
+ * the flag's parser, its help and its documentation (docs/cli.md).
  */
 public final class JobFlags {
     @Spec(Spec.Target.MIXEE)
     private CommandSpec command;
 
-    @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT", converter = FlagConverters.Text.class,
-            description = "The Kafka cluster (default: " + JobOptions.DEFAULT_BOOTSTRAP_SERVERS
-                    + "; qparams run starts an embedded broker instead).")
+    @Option(
+            names = "--bootstrap-servers",
+            paramLabel = "HOST:PORT",
+            converter = FlagConverters.Text.class,
+            description =
+                    "The Kafka cluster (default: "
+                            + JobOptions.DEFAULT_BOOTSTRAP_SERVERS
+                            + "; qparams run starts an embedded broker instead).")
     private String bootstrapServers;
 
-    @Option(names = "--config", paramLabel = "FILE", converter = FlagConverters.PathFlag.class,
-            description = "Observer rules, YAML, see the README's Config reference (default: "
-                    + "MovingAverageMinMaxObserver with torch's defaults for every tensor, nonfinite: reject; "
-                    + "qparams run --demo: conf/observers.yaml).")
+    @Option(
+            names = "--config",
+            paramLabel = "FILE",
+            converter = FlagConverters.PathFlag.class,
+            description =
+                    "Observer rules, YAML, see the README's Config reference (default:"
+                            + " MovingAverageMinMaxObserver with torch's defaults for every tensor,"
+                            + " nonfinite: reject; qparams run --demo: conf/observers.yaml).")
     private Path config;
 
-    @Option(names = "--input-topic", paramLabel = "TOPIC", converter = FlagConverters.TopicName.class,
-            defaultValue = "activations", description = "The activation batches (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--input-topic",
+            paramLabel = "TOPIC",
+            converter = FlagConverters.TopicName.class,
+            defaultValue = "activations",
+            description = "The activation batches (default: ${DEFAULT-VALUE}).")
     private String inputTopic;
 
-    @Option(names = "--output-topic", paramLabel = "TOPIC", converter = FlagConverters.TopicName.class,
-            defaultValue = "qparams", description = "The qparams records (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--output-topic",
+            paramLabel = "TOPIC",
+            converter = FlagConverters.TopicName.class,
+            defaultValue = "qparams",
+            description = "The qparams records (default: ${DEFAULT-VALUE}).")
     private String outputTopic;
 
-    @Option(names = "--dlq-topic", paramLabel = "TOPIC", converter = FlagConverters.TopicName.class,
-            defaultValue = "activations.dlq", description = "The dead letters (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--dlq-topic",
+            paramLabel = "TOPIC",
+            converter = FlagConverters.TopicName.class,
+            defaultValue = "activations.dlq",
+            description = "The dead letters (default: ${DEFAULT-VALUE}).")
     private String dlqTopic;
 
-    @Option(names = "--control-topic", paramLabel = "TOPIC", converter = FlagConverters.TopicName.class,
+    @Option(
+            names = "--control-topic",
+            paramLabel = "TOPIC",
+            converter = FlagConverters.TopicName.class,
             defaultValue = "qparams.control",
             description = "The {\"op\": \"reset\"} messages (default: ${DEFAULT-VALUE}).")
     private String controlTopic;
 
-    @Option(names = "--group-id", paramLabel = "GROUP", converter = FlagConverters.Text.class, defaultValue = "qparams",
-            description = "Consumer group, also the prefix of transactional ids (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--group-id",
+            paramLabel = "GROUP",
+            converter = FlagConverters.Text.class,
+            defaultValue = "qparams",
+            description =
+                    "Consumer group, also the prefix of transactional ids (default:"
+                            + " ${DEFAULT-VALUE}).")
     private String groupId;
 
-    @Option(names = "--parallelism", paramLabel = "N", converter = FlagConverters.PositiveInt.class,
-            description = "Job parallelism (default: the environment's, i.e. the number of cores in qparams run, "
-                    + "flink run's -p on a cluster).")
+    @Option(
+            names = "--parallelism",
+            paramLabel = "N",
+            converter = FlagConverters.PositiveInt.class,
+            description =
+                    "Job parallelism (default: the environment's, i.e. the number of cores in"
+                            + " qparams run, flink run's -p on a cluster).")
     private Integer parallelism;
 
-    @Option(names = "--checkpoint-interval", paramLabel = "DURATION",
-            converter = FlagConverters.CheckpointInterval.class, defaultValue = "10s",
-            description = "Checkpoint every DURATION, e.g. 500ms, 10s, 1min; at least 10ms "
-                    + "(default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--checkpoint-interval",
+            paramLabel = "DURATION",
+            converter = FlagConverters.CheckpointInterval.class,
+            defaultValue = "10s",
+            description =
+                    "Checkpoint every DURATION, e.g. 500ms, 10s, 1min; at least 10ms "
+                            + "(default: ${DEFAULT-VALUE}).")
     private Duration checkpointInterval;
 
-    @Option(names = "--delivery", paramLabel = "at-least-once|exactly-once",
-            converter = FlagConverters.DeliveryFlag.class, defaultValue = "at-least-once",
-            description = "What readers see after a failure: records again, or none twice (Kafka transactions, "
-                    + "visible at checkpoints) (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--delivery",
+            paramLabel = "at-least-once|exactly-once",
+            converter = FlagConverters.DeliveryFlag.class,
+            defaultValue = "at-least-once",
+            description =
+                    "What readers see after a failure: records again, or none twice (Kafka"
+                            + " transactions, visible at checkpoints) (default: ${DEFAULT-VALUE}).")
     private Delivery delivery;
 
-    @Option(names = "--starting-offsets", paramLabel = "committed|earliest|latest",
-            converter = FlagConverters.StartingOffsetsFlag.class, defaultValue = "committed",
-            description = "Where a new consumer group starts; committed falls back to the earliest offset, so no "
-                    + "batch produced before the job is lost (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--starting-offsets",
+            paramLabel = "committed|earliest|latest",
+            converter = FlagConverters.StartingOffsetsFlag.class,
+            defaultValue = "committed",
+            description =
+                    "Where a new consumer group starts; committed falls back to the earliest"
+                            + " offset, so no batch produced before the job is lost (default:"
+                            + " ${DEFAULT-VALUE}).")
     private StartingOffsets startingOffsets;
 
-    @Option(names = "--state-backend", paramLabel = "hashmap|rocksdb",
-            converter = FlagConverters.StateBackendFlag.class, defaultValue = "hashmap",
-            description = "Where observer state lives: on the heap, or in RocksDB on local disk for very many "
-                    + "tensors (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--state-backend",
+            paramLabel = "hashmap|rocksdb",
+            converter = FlagConverters.StateBackendFlag.class,
+            defaultValue = "hashmap",
+            description =
+                    "Where observer state lives: on the heap, or in RocksDB on local disk for very"
+                            + " many tensors (default: ${DEFAULT-VALUE}).")
     private JobOptions.StateBackend stateBackend;
 
-    @Option(names = "--max-batch-bytes", paramLabel = "SIZE", converter = FlagConverters.ByteSize.class,
-            defaultValue = JobOptions.DEFAULT_MAX_BATCH_SIZE, description = "Larger record values go to the DLQ "
-                    + "unparsed, e.g. 512kb, 1048576; 1kb to 2gb (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--max-batch-bytes",
+            paramLabel = "SIZE",
+            converter = FlagConverters.ByteSize.class,
+            defaultValue = JobOptions.DEFAULT_MAX_BATCH_SIZE,
+            description =
+                    "Larger record values go to the DLQ unparsed, e.g. 512kb, 1048576; 1kb to 2gb"
+                            + " (default: ${DEFAULT-VALUE}).")
     private int maxBatchBytes;
 
     /**
@@ -93,9 +149,23 @@ public final class JobFlags {
      */
     public JobOptions options() {
         try {
-            return new JobOptions(bootstrapServers == null ? JobOptions.DEFAULT_BOOTSTRAP_SERVERS : bootstrapServers,
-                    bootstrapServers != null, config, inputTopic, outputTopic, dlqTopic, controlTopic, groupId,
-                    parallelism, checkpointInterval, delivery, startingOffsets, stateBackend, maxBatchBytes);
+            return new JobOptions(
+                    bootstrapServers == null
+                            ? JobOptions.DEFAULT_BOOTSTRAP_SERVERS
+                            : bootstrapServers,
+                    bootstrapServers != null,
+                    config,
+                    inputTopic,
+                    outputTopic,
+                    dlqTopic,
+                    controlTopic,
+                    groupId,
+                    parallelism,
+                    checkpointInterval,
+                    delivery,
+                    startingOffsets,
+                    stateBackend,
+                    maxBatchBytes);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(command.commandLine(), e.getMessage(), e);
         }

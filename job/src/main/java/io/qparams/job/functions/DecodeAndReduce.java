@@ -1,6 +1,8 @@
 package io.qparams.job.functions;
 
-import java.nio.charset.StandardCharsets;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
 
 import io.qparams.connectors.BatchPipeline;
 import io.qparams.connectors.batch.BatchDecoder;
@@ -10,9 +12,8 @@ import io.qparams.job.ObserverConfigSource;
 import io.qparams.job.records.TensorEvent;
 import io.qparams.observers.BatchMinMax;
 import io.qparams.observers.InvalidBatchException;
-import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.streaming.api.functions.ProcessFunction;
-import org.apache.flink.util.Collector;
+
+import java.nio.charset.StandardCharsets;
 
 /**
  * Runs in the source task, before the keyBy: the decode half of the {@link BatchPipeline} (the
@@ -31,7 +32,9 @@ public final class DecodeAndReduce extends ProcessFunction<KafkaInput, TensorEve
         this(configSource, BatchDecoder.DEFAULT_MAX_VALUE_BYTES);
     }
 
-    /** @param maxBatchBytes larger values are refused before any parsing */
+    /**
+     * @param maxBatchBytes larger values are refused before any parsing
+     */
     public DecodeAndReduce(ObserverConfigSource configSource, int maxBatchBytes) {
         this.configSource = configSource;
         this.maxBatchBytes = maxBatchBytes;
@@ -52,7 +55,8 @@ public final class DecodeAndReduce extends ProcessFunction<KafkaInput, TensorEve
         try {
             int rule = pipeline.ruleFor(tensor);
             BatchMinMax batch = pipeline.decode(rule, record.value, record.contentType);
-            if (batch != null) { // null: an empty tensor, which changes nothing (CONTRACT section 1)
+            if (batch
+                    != null) { // null: an empty tensor, which changes nothing (CONTRACT section 1)
                 out.collect(TensorEvent.batch(tensor, rule, batch, record));
             }
         } catch (InvalidBatchException e) {
@@ -62,6 +66,8 @@ public final class DecodeAndReduce extends ProcessFunction<KafkaInput, TensorEve
 
     /** The tensor name from the key; null when there is none. */
     static String tensorOf(KafkaInput record) {
-        return record.key == null || record.key.length == 0 ? null : new String(record.key, StandardCharsets.UTF_8);
+        return record.key == null || record.key.length == 0
+                ? null
+                : new String(record.key, StandardCharsets.UTF_8);
     }
 }

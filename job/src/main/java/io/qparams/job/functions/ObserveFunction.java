@@ -1,6 +1,10 @@
 package io.qparams.job.functions;
 
-import java.nio.charset.StandardCharsets;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
 
 import io.qparams.connectors.BatchPipeline;
 import io.qparams.connectors.batch.StatsJson;
@@ -13,21 +17,20 @@ import io.qparams.job.serializers.ObserverStateSerializer;
 import io.qparams.observers.BatchMinMax;
 import io.qparams.observers.InvalidBatchException;
 import io.qparams.observers.ObserverState;
-import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.state.ValueState;
-import org.apache.flink.api.common.state.ValueStateDescriptor;
-import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
-import org.apache.flink.util.Collector;
+
+import java.nio.charset.StandardCharsets;
 
 /**
- * One PyTorch-exact observer per tensor (the key), the observe-and-encode half of the
- * {@link BatchPipeline}. A batch updates the tensor's state and emits one qparams record; a reset
- * clears the state, so the next batch starts afresh at {@code batches = 1}. A batch the observer
- * refuses (channel count changed, wrong family) leaves the state as it was and goes to the dead
- * letters as JSON stats, the only form of it that reached this operator.
+ * One PyTorch-exact observer per tensor (the key), the observe-and-encode half of the {@link
+ * BatchPipeline}. A batch updates the tensor's state and emits one qparams record; a reset clears
+ * the state, so the next batch starts afresh at {@code batches = 1}. A batch the observer refuses
+ * (channel count changed, wrong family) leaves the state as it was and goes to the dead letters as
+ * JSON stats, the only form of it that reached this operator.
  */
-public final class ObserveFunction extends KeyedProcessFunction<String, TensorEvent, QParamsOutput> {
+public final class ObserveFunction
+        extends KeyedProcessFunction<String, TensorEvent, QParamsOutput> {
     private static final long serialVersionUID = 1L;
+
     /** The state's name is part of every savepoint: never rename it. */
     public static final String STATE_NAME = "observer-state";
 
@@ -42,12 +45,16 @@ public final class ObserveFunction extends KeyedProcessFunction<String, TensorEv
     @Override
     public void open(OpenContext openContext) {
         pipeline = new BatchPipeline(configSource.config());
-        observerState = getRuntimeContext().getState(
-                new ValueStateDescriptor<>(STATE_NAME, ObserverStateSerializer.INSTANCE));
+        observerState =
+                getRuntimeContext()
+                        .getState(
+                                new ValueStateDescriptor<>(
+                                        STATE_NAME, ObserverStateSerializer.INSTANCE));
     }
 
     @Override
-    public void processElement(TensorEvent event, Context ctx, Collector<QParamsOutput> out) throws Exception {
+    public void processElement(TensorEvent event, Context ctx, Collector<QParamsOutput> out)
+            throws Exception {
         if (event.reset) {
             observerState.clear();
             return;
@@ -59,12 +66,25 @@ public final class ObserveFunction extends KeyedProcessFunction<String, TensorEv
         BatchMinMax batch = event.toBatch();
         byte[] record;
         try {
-            record = pipeline.observe(event.tensor, event.rule, state, batch,
-                    RecordSource.kafka(event.sourceTopic, event.sourcePartition, event.sourceOffset));
+            record =
+                    pipeline.observe(
+                            event.tensor,
+                            event.rule,
+                            state,
+                            batch,
+                            RecordSource.kafka(
+                                    event.sourceTopic, event.sourcePartition, event.sourceOffset));
         } catch (InvalidBatchException e) {
-            ctx.output(DeadLetterTag.DEAD_LETTERS, new DeadLetter(event.tensor.getBytes(StandardCharsets.UTF_8),
-                    StatsJson.encode(batch), StatsJson.CONTENT_TYPE, e.getMessage(), event.sourceTopic,
-                    event.sourcePartition, event.sourceOffset));
+            ctx.output(
+                    DeadLetterTag.DEAD_LETTERS,
+                    new DeadLetter(
+                            event.tensor.getBytes(StandardCharsets.UTF_8),
+                            StatsJson.encode(batch),
+                            StatsJson.CONTENT_TYPE,
+                            e.getMessage(),
+                            event.sourceTopic,
+                            event.sourcePartition,
+                            event.sourceOffset));
             return;
         }
         observerState.update(state);

@@ -1,14 +1,18 @@
 package io.qparams.job.functions;
 
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+
 import io.qparams.connectors.kafka.DeadLetter;
 import io.qparams.connectors.kafka.KafkaInput;
 import io.qparams.connectors.records.ControlMessage;
 import io.qparams.job.records.TensorEvent;
 import io.qparams.observers.InvalidBatchException;
-import org.apache.flink.streaming.api.functions.ProcessFunction;
-import org.apache.flink.util.Collector;
 
-/** Control-topic records (CONTRACT section 5) to reset events; a malformed one becomes a dead letter. */
+/**
+ * Control-topic records (CONTRACT section 5) to reset events; a malformed one becomes a dead
+ * letter.
+ */
 public final class ParseControl extends ProcessFunction<KafkaInput, TensorEvent> {
     private static final long serialVersionUID = 1L;
 
@@ -21,17 +25,21 @@ public final class ParseControl extends ProcessFunction<KafkaInput, TensorEvent>
         }
         try {
             if (record.value == null) {
-                throw new InvalidBatchException("control record has no value: expected {\"op\": \"reset\"}");
+                throw new InvalidBatchException(
+                        "control record has no value: expected {\"op\": \"reset\"}");
             }
             ControlMessage message = ControlMessage.parse(record.value);
             if (!message.isReset()) {
-                throw new InvalidBatchException("unsupported control message: expected {\"op\": \"reset\"}");
+                throw new InvalidBatchException(
+                        "unsupported control message: expected {\"op\": \"reset\"}");
             }
             out.collect(TensorEvent.reset(tensor, record));
         } catch (InvalidBatchException e) {
             ctx.output(DeadLetterTag.DEAD_LETTERS, DeadLetter.of(record, e.getMessage()));
         } catch (RuntimeException e) {
-            ctx.output(DeadLetterTag.DEAD_LETTERS, DeadLetter.of(record, "cannot parse control message: " + e));
+            ctx.output(
+                    DeadLetterTag.DEAD_LETTERS,
+                    DeadLetter.of(record, "cannot parse control message: " + e));
         }
     }
 }

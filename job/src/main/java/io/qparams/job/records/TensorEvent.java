@@ -10,8 +10,10 @@ import io.qparams.observers.BatchMinMax;
 public class TensorEvent {
     public String tensor;
     public boolean reset;
+
     /** Index of the config rule that gives this tensor its observer (batches only). */
     public int rule;
+
     public boolean perChannel;
     public float[] min;
     public float[] max;
@@ -19,8 +21,7 @@ public class TensorEvent {
     public int sourcePartition;
     public long sourceOffset;
 
-    public TensorEvent() {
-    }
+    public TensorEvent() {}
 
     public static TensorEvent batch(String tensor, int rule, BatchMinMax batch, KafkaInput source) {
         TensorEvent e = new TensorEvent();
@@ -52,12 +53,22 @@ public class TensorEvent {
 
     /** The reduced batch; its vectors are fresh copies only where BatchMinMax copies them. */
     public BatchMinMax toBatch() {
-        return perChannel ? BatchMinMax.perChannel(min, max) : BatchMinMax.perTensor(min[0], max[0]);
+        return perChannel
+                ? BatchMinMax.perChannel(min, max)
+                : BatchMinMax.perTensor(min[0], max[0]);
     }
 
     @Override
     public String toString() {
-        return "TensorEvent{" + tensor + (reset ? ", reset" : ", rule " + rule) + ", " + sourceTopic + "-"
-                + sourcePartition + "@" + sourceOffset + "}";
+        return "TensorEvent{"
+                + tensor
+                + (reset ? ", reset" : ", rule " + rule)
+                + ", "
+                + sourceTopic
+                + "-"
+                + sourcePartition
+                + "@"
+                + sourceOffset
+                + "}";
     }
 }

@@ -1,18 +1,19 @@
 package io.qparams.job.serializers;
 
-import java.io.IOException;
-
-import io.qparams.observers.ObserverState;
-import io.qparams.observers.ObserverStateCodec;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.base.TypeSerializerSingleton;
 import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
 
+import io.qparams.observers.ObserverState;
+import io.qparams.observers.ObserverStateCodec;
+
+import java.io.IOException;
+
 /**
- * Flink state serializer for {@link ObserverState}, in {@link ObserverStateCodec}'s versioned form, so
- * observer state never falls back to Kryo. The codec's leading version byte carries format
+ * Flink state serializer for {@link ObserverState}, in {@link ObserverStateCodec}'s versioned form,
+ * so observer state never falls back to Kryo. The codec's leading version byte carries format
  * evolution; the serializer itself (and its snapshot) has a single version, so every savepoint
  * restores with this class as is.
  */
@@ -71,7 +72,10 @@ public final class ObserverStateSerializer extends TypeSerializerSingleton<Obser
         return new Snapshot();
     }
 
-    /** Restores this serializer from any savepoint; always compatible as is (the codec reads every version). */
+    /**
+     * Restores this serializer from any savepoint; always compatible as is (the codec reads every
+     * version).
+     */
     public static final class Snapshot extends SimpleTypeSerializerSnapshot<ObserverState> {
         public Snapshot() {
             super(() -> INSTANCE);

@@ -1,11 +1,13 @@
 package io.qparams.job.functions;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.state.StateBackend;
+import org.apache.flink.runtime.state.hashmap.HashMapStateBackend;
+import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.qparams.connectors.kafka.DeadLetter;
@@ -18,14 +20,6 @@ import io.qparams.observers.BatchMinMax;
 import io.qparams.observers.Observer;
 import io.qparams.observers.ObserverConfig;
 import io.qparams.observers.ObserverState;
-import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
-import org.apache.flink.runtime.state.StateBackend;
-import org.apache.flink.runtime.state.hashmap.HashMapStateBackend;
-import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
-import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
-import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -33,24 +27,35 @@ import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The same tests on each state backend the job offers ({@code --state-backend}): state must behave alike. */
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The same tests on each state backend the job offers ({@code --state-backend}): state must behave
+ * alike.
+ */
 @ParameterizedClass(name = "--state-backend {0}")
 @ValueSource(strings = {"hashmap", "rocksdb"})
 class ObserveFunctionTest {
-    @Parameter
-    String backend;
+    @Parameter String backend;
 
-    static final String CONFIG = String.join("\n",
-            "observers:",
-            "  - match: \"*.weight\"",
-            "    observer: PerChannelMinMaxObserver",
-            "    ch_axis: 0",
-            "    dtype: qint8",
-            "    qscheme: per_channel_symmetric",
-            "  - match: \"*\"",
-            "    observer: MovingAverageMinMaxObserver",
-            "    averaging_constant: 0.25",
-            "");
+    static final String CONFIG =
+            String.join(
+                    "\n",
+                    "observers:",
+                    "  - match: \"*.weight\"",
+                    "    observer: PerChannelMinMaxObserver",
+                    "    ch_axis: 0",
+                    "    dtype: qint8",
+                    "    qscheme: per_channel_symmetric",
+                    "  - match: \"*\"",
+                    "    observer: MovingAverageMinMaxObserver",
+                    "    averaging_constant: 0.25",
+                    "");
     static final String ACT = "enc.out";
     static final String WEIGHT = "enc.weight";
 
@@ -70,10 +75,13 @@ class ObserveFunctionTest {
         harness.close();
     }
 
-    private KeyedOneInputStreamOperatorTestHarness<String, TensorEvent, QParamsOutput> newHarness() throws Exception {
+    private KeyedOneInputStreamOperatorTestHarness<String, TensorEvent, QParamsOutput> newHarness()
+            throws Exception {
         KeyedOneInputStreamOperatorTestHarness<String, TensorEvent, QParamsOutput> h =
-                new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new ObserveFunction(configSource)),
-                        event -> event.tensor, Types.STRING);
+                new KeyedOneInputStreamOperatorTestHarness<>(
+                        new KeyedProcessOperator<>(new ObserveFunction(configSource)),
+                        event -> event.tensor,
+                        Types.STRING);
         h.setStateBackend(stateBackend(backend));
         return h;
     }
@@ -88,12 +96,22 @@ class ObserveFunctionTest {
     }
 
     private TensorEvent batch(String tensor, BatchMinMax batch) {
-        KafkaInput source = new KafkaInput(tensor.getBytes(StandardCharsets.UTF_8), null, null, "activations", 0, offset++);
+        KafkaInput source =
+                new KafkaInput(
+                        tensor.getBytes(StandardCharsets.UTF_8),
+                        null,
+                        null,
+                        "activations",
+                        0,
+                        offset++);
         return TensorEvent.batch(tensor, config.ruleIndexFor(tensor), batch, source);
     }
 
     private TensorEvent reset(String tensor) {
-        return TensorEvent.reset(tensor, new KafkaInput(tensor.getBytes(StandardCharsets.UTF_8), null, null, "control", 0, 0));
+        return TensorEvent.reset(
+                tensor,
+                new KafkaInput(
+                        tensor.getBytes(StandardCharsets.UTF_8), null, null, "control", 0, 0));
     }
 
     private static List<BatchMinMax> perTensorBatches() {
@@ -106,8 +124,12 @@ class ObserveFunctionTest {
     }
 
     /** Feeds batches to the harness and asserts each output against a replay through Observer. */
-    private void feedAndAssert(KeyedOneInputStreamOperatorTestHarness<String, TensorEvent, QParamsOutput> h,
-            String tensor, List<BatchMinMax> batches, ObserverState replay) throws Exception {
+    private void feedAndAssert(
+            KeyedOneInputStreamOperatorTestHarness<String, TensorEvent, QParamsOutput> h,
+            String tensor,
+            List<BatchMinMax> batches,
+            ObserverState replay)
+            throws Exception {
         Observer observer = config.observerFor(tensor);
         for (BatchMinMax b : batches) {
             int before = h.extractOutputValues().size();
@@ -116,7 +138,10 @@ class ObserveFunctionTest {
             List<QParamsOutput> out = h.extractOutputValues();
             assertEquals(before + 1, out.size(), "one record per batch");
             JsonNode record = QParamsAssertions.parse(out.get(out.size() - 1).value);
-            QParamsAssertions.assertRecordMatches(record, replay, observer.calculateQParams(replay),
+            QParamsAssertions.assertRecordMatches(
+                    record,
+                    replay,
+                    observer.calculateQParams(replay),
                     tensor + " batch " + replay.batches());
         }
     }
@@ -125,10 +150,18 @@ class ObserveFunctionTest {
     void batchesGiveTheObserversResults() throws Exception {
         feedAndAssert(harness, ACT, perTensorBatches(), config.observerFor(ACT).initialState());
         ObserverState weights = config.observerFor(WEIGHT).initialState();
-        feedAndAssert(harness, WEIGHT, List.of(BatchMinMax.perChannel(new float[] {-1, -2, 0.5f}, new float[] {1, 3, 0.75f}),
-                BatchMinMax.perChannel(new float[] {-3, -1, 0.25f}, new float[] {0.5f, 4, 1})), weights);
-        assertTrue(harness.getSideOutput(DeadLetterTag.DEAD_LETTERS) == null
-                || harness.getSideOutput(DeadLetterTag.DEAD_LETTERS).isEmpty());
+        feedAndAssert(
+                harness,
+                WEIGHT,
+                List.of(
+                        BatchMinMax.perChannel(
+                                new float[] {-1, -2, 0.5f}, new float[] {1, 3, 0.75f}),
+                        BatchMinMax.perChannel(
+                                new float[] {-3, -1, 0.25f}, new float[] {0.5f, 4, 1})),
+                weights);
+        assertTrue(
+                harness.getSideOutput(DeadLetterTag.DEAD_LETTERS) == null
+                        || harness.getSideOutput(DeadLetterTag.DEAD_LETTERS).isEmpty());
     }
 
     @Test
@@ -136,7 +169,11 @@ class ObserveFunctionTest {
         feedAndAssert(harness, ACT, perTensorBatches(), config.observerFor(ACT).initialState());
         harness.processElement(new StreamRecord<>(reset(ACT)));
         assertEquals(4, harness.extractOutputValues().size(), "a reset emits nothing");
-        feedAndAssert(harness, ACT, perTensorBatches().subList(2, 4), config.observerFor(ACT).initialState());
+        feedAndAssert(
+                harness,
+                ACT,
+                perTensorBatches().subList(2, 4),
+                config.observerFor(ACT).initialState());
         JsonNode last = QParamsAssertions.parse(harness.extractOutputValues().get(5).value);
         assertEquals(2, last.get("batches").asInt());
     }
@@ -144,9 +181,17 @@ class ObserveFunctionTest {
     @Test
     void channelCountChangeGoesToTheDeadLettersAndLeavesTheStateAsItWas() throws Exception {
         ObserverState replay = config.observerFor(WEIGHT).initialState();
-        feedAndAssert(harness, WEIGHT, List.of(BatchMinMax.perChannel(new float[] {-1, -2}, new float[] {1, 2})), replay);
-        harness.processElement(new StreamRecord<>(batch(WEIGHT,
-                BatchMinMax.perChannel(new float[] {-1, -2, -3}, new float[] {1, 2, 3}))));
+        feedAndAssert(
+                harness,
+                WEIGHT,
+                List.of(BatchMinMax.perChannel(new float[] {-1, -2}, new float[] {1, 2})),
+                replay);
+        harness.processElement(
+                new StreamRecord<>(
+                        batch(
+                                WEIGHT,
+                                BatchMinMax.perChannel(
+                                        new float[] {-1, -2, -3}, new float[] {1, 2, 3}))));
         assertEquals(1, harness.extractOutputValues().size(), "the refused batch emits no record");
         List<DeadLetter> dead = new ArrayList<>();
         harness.getSideOutput(DeadLetterTag.DEAD_LETTERS).forEach(r -> dead.add(r.getValue()));
@@ -159,7 +204,11 @@ class ObserveFunctionTest {
         assertEquals(3, stats.get("min").size(), "the refused batch, as JSON stats");
         assertEquals("application/json", letter.contentType);
         // The state is unchanged: the next 2-channel batch continues from batch 1.
-        feedAndAssert(harness, WEIGHT, List.of(BatchMinMax.perChannel(new float[] {-5, 0}, new float[] {0, 9})), replay);
+        feedAndAssert(
+                harness,
+                WEIGHT,
+                List.of(BatchMinMax.perChannel(new float[] {-5, 0}, new float[] {0, 9})),
+                replay);
         assertEquals(2, replay.batches());
     }
 
@@ -169,7 +218,11 @@ class ObserveFunctionTest {
         ObserverState act = config.observerFor(ACT).initialState();
         ObserverState weight = config.observerFor(WEIGHT).initialState();
         feedAndAssert(harness, ACT, batches.subList(0, 2), act);
-        feedAndAssert(harness, WEIGHT, List.of(BatchMinMax.perChannel(new float[] {-1}, new float[] {2})), weight);
+        feedAndAssert(
+                harness,
+                WEIGHT,
+                List.of(BatchMinMax.perChannel(new float[] {-1}, new float[] {2})),
+                weight);
         OperatorSubtaskState snapshot = harness.snapshot(1L, 1L);
         harness.close();
 
@@ -178,7 +231,11 @@ class ObserveFunctionTest {
         harness.initializeState(snapshot);
         harness.open();
         feedAndAssert(harness, ACT, batches.subList(2, 4), act);
-        feedAndAssert(harness, WEIGHT, List.of(BatchMinMax.perChannel(new float[] {-3}, new float[] {1})), weight);
+        feedAndAssert(
+                harness,
+                WEIGHT,
+                List.of(BatchMinMax.perChannel(new float[] {-3}, new float[] {1})),
+                weight);
         assertEquals(4, act.batches());
         assertEquals(2, weight.batches());
     }

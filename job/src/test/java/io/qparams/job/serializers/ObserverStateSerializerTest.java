@@ -1,18 +1,19 @@
 package io.qparams.job.serializers;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotSame;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import java.util.List;
-
-import io.qparams.observers.ObserverState;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.api.common.typeutils.TypeSerializerSchemaCompatibility;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
 import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
+
+import io.qparams.observers.ObserverState;
 import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ObserverStateSerializerTest {
     private final ObserverStateSerializer serializer = ObserverStateSerializer.INSTANCE;
@@ -22,8 +23,10 @@ class ObserverStateSerializerTest {
                 ObserverState.initial(false),
                 ObserverState.initial(true),
                 new ObserverState(new float[] {-1.5f}, new float[] {2.0f}, 7),
-                new ObserverState(new float[] {Float.NaN, -0.0f, Float.NEGATIVE_INFINITY},
-                        new float[] {Float.intBitsToFloat(0x7fc00001), 0.0f, Float.MIN_VALUE}, Long.MAX_VALUE));
+                new ObserverState(
+                        new float[] {Float.NaN, -0.0f, Float.NEGATIVE_INFINITY},
+                        new float[] {Float.intBitsToFloat(0x7fc00001), 0.0f, Float.MIN_VALUE},
+                        Long.MAX_VALUE));
     }
 
     @Test
@@ -31,11 +34,16 @@ class ObserverStateSerializerTest {
         for (ObserverState state : states()) {
             DataOutputSerializer out = new DataOutputSerializer(16);
             serializer.serialize(state, out);
-            ObserverState back = serializer.deserialize(new DataInputDeserializer(out.getCopyOfBuffer()));
+            ObserverState back =
+                    serializer.deserialize(new DataInputDeserializer(out.getCopyOfBuffer()));
             assertEquals(state, back);
             for (int i = 0; i < state.size(); i++) {
-                assertEquals(Float.floatToRawIntBits(state.minVal(i)), Float.floatToRawIntBits(back.minVal(i)));
-                assertEquals(Float.floatToRawIntBits(state.maxVal(i)), Float.floatToRawIntBits(back.maxVal(i)));
+                assertEquals(
+                        Float.floatToRawIntBits(state.minVal(i)),
+                        Float.floatToRawIntBits(back.minVal(i)));
+                assertEquals(
+                        Float.floatToRawIntBits(state.maxVal(i)),
+                        Float.floatToRawIntBits(back.maxVal(i)));
             }
         }
     }
@@ -50,7 +58,8 @@ class ObserverStateSerializerTest {
             serializer.serialize(state, original);
             DataOutputSerializer copied = new DataOutputSerializer(16);
             serializer.copy(new DataInputDeserializer(original.getCopyOfBuffer()), copied);
-            assertEquals(java.util.Arrays.toString(original.getCopyOfBuffer()),
+            assertEquals(
+                    java.util.Arrays.toString(original.getCopyOfBuffer()),
                     java.util.Arrays.toString(copied.getCopyOfBuffer()));
         }
     }
@@ -60,8 +69,10 @@ class ObserverStateSerializerTest {
         TypeSerializerSnapshot<ObserverState> snapshot = serializer.snapshotConfiguration();
         DataOutputSerializer out = new DataOutputSerializer(64);
         TypeSerializerSnapshot.writeVersionedSnapshot(out, snapshot);
-        TypeSerializerSnapshot<ObserverState> restored = TypeSerializerSnapshot.readVersionedSnapshot(
-                new DataInputDeserializer(out.getCopyOfBuffer()), getClass().getClassLoader());
+        TypeSerializerSnapshot<ObserverState> restored =
+                TypeSerializerSnapshot.readVersionedSnapshot(
+                        new DataInputDeserializer(out.getCopyOfBuffer()),
+                        getClass().getClassLoader());
         TypeSerializer<ObserverState> restoredSerializer = restored.restoreSerializer();
         assertEquals(serializer, restoredSerializer);
         TypeSerializerSchemaCompatibility<ObserverState> compatibility =

@@ -1,11 +1,5 @@
 package io.qparams.job.testutil;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Properties;
-import java.util.UUID;
-import java.util.concurrent.Future;
-
 import io.qparams.embeddedkafka.EmbeddedKafka;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -19,9 +13,15 @@ import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.Future;
+
 /**
- * One in-JVM KRaft broker per test class, the same {@link EmbeddedKafka} that {@code qparams run} starts,
- * with producer and consumer helpers.
+ * One in-JVM KRaft broker per test class, the same {@link EmbeddedKafka} that {@code qparams run}
+ * starts, with producer and consumer helpers.
  */
 public final class EmbeddedKafkaExtension implements BeforeAllCallback, AfterAllCallback {
     private EmbeddedKafka broker;
@@ -51,14 +51,19 @@ public final class EmbeddedKafkaExtension implements BeforeAllCallback, AfterAll
         Properties props = new Properties();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
         props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        props.put(
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         return new KafkaProducer<>(props);
     }
 
-    /** Sends in order (idempotent producer: the log order is the order given); returns where each landed. */
-    public List<RecordMetadata> produce(List<ProducerRecord<byte[], byte[]>> records) throws Exception {
+    /**
+     * Sends in order (idempotent producer: the log order is the order given); returns where each
+     * landed.
+     */
+    public List<RecordMetadata> produce(List<ProducerRecord<byte[], byte[]>> records)
+            throws Exception {
         List<Future<RecordMetadata>> sent = new ArrayList<>();
         List<RecordMetadata> landed = new ArrayList<>();
         try (KafkaProducer<byte[], byte[]> producer = producer()) {
@@ -76,8 +81,12 @@ public final class EmbeddedKafkaExtension implements BeforeAllCallback, AfterAll
     public KafkaConsumer<byte[], byte[]> consumer() {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
-        props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        props.put(
+                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG,
+                ByteArrayDeserializer.class.getName());
+        props.put(
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
+                ByteArrayDeserializer.class.getName());
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         return new KafkaConsumer<>(props);

@@ -1,5 +1,10 @@
 package io.qparams.job.testutil;
 
+import org.apache.flink.api.common.JobID;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -7,32 +12,43 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import org.apache.flink.api.common.JobID;
-
-/** What the cluster's REST API says about a job: restarts and failures, as an operator would read them. */
+/**
+ * What the cluster's REST API says about a job: restarts and failures, as an operator would read
+ * them.
+ */
 public final class FlinkRest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final URI base;
 
-    /** @param restAddress the REST endpoint, e.g. from {@code @InjectClusterRESTAddress} */
+    /**
+     * @param restAddress the REST endpoint, e.g. from {@code @InjectClusterRESTAddress}
+     */
     public FlinkRest(URI restAddress) {
         String s = restAddress.toString();
         this.base = URI.create(s.endsWith("/") ? s : s + "/");
     }
 
     public JsonNode get(String path) throws IOException, InterruptedException {
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(base.resolve(path))
-                .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response =
+                http.send(
+                        HttpRequest.newBuilder(base.resolve(path))
+                                .timeout(Duration.ofSeconds(10))
+                                .GET()
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() != 200) {
-            throw new AssertionError("GET " + path + ": HTTP " + response.statusCode() + " " + response.body());
+            throw new AssertionError(
+                    "GET " + path + ": HTTP " + response.statusCode() + " " + response.body());
         }
         return JSON.readTree(response.body());
     }
 
-    /** The job's {@code numRestarts} metric ({@code GET /jobs/<id>/metrics?get=numRestarts}); waits for the first fetch. */
+    /**
+     * The job's {@code numRestarts} metric ({@code GET /jobs/<id>/metrics?get=numRestarts}); waits
+     * for the first fetch.
+     */
     public long numRestarts(JobID job) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (true) {
@@ -48,23 +64,35 @@ public final class FlinkRest {
     }
 
     /**
-     * Entries of {@code GET /jobs/<id>/exceptions}: every failure that restarted (or ended) the job. The
-     * REST server answers from a copy of the job's state that may be seconds old: to see a failure that
-     * just happened, {@link #awaitExceptionCount wait} for it.
+     * Entries of {@code GET /jobs/<id>/exceptions}: every failure that restarted (or ended) the
+     * job. The REST server answers from a copy of the job's state that may be seconds old: to see a
+     * failure that just happened, {@link #awaitExceptionCount wait} for it.
      */
     public int exceptionCount(JobID job) throws IOException, InterruptedException {
         JsonNode history = get("jobs/" + job + "/exceptions").get("exceptionHistory");
         return history == null ? 0 : history.get("entries").size();
     }
 
-    /** Waits until the job's exception history holds at least {@code n} entries; fails after the timeout. */
-    public void awaitExceptionCount(JobID job, int n, Duration timeout) throws IOException, InterruptedException {
+    /**
+     * Waits until the job's exception history holds at least {@code n} entries; fails after the
+     * timeout.
+     */
+    public void awaitExceptionCount(JobID job, int n, Duration timeout)
+            throws IOException, InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         int count;
         while ((count = exceptionCount(job)) < n) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("job " + job + " has " + count + " exceptions after " + timeout + ", expected "
-                        + n + " or more");
+                throw new AssertionError(
+                        "job "
+                                + job
+                                + " has "
+                                + count
+                                + " exceptions after "
+                                + timeout
+                                + ", expected "
+                                + n
+                                + " or more");
             }
             Thread.sleep(200);
         }

@@ -1,5 +1,14 @@
 package io.qparams.job.testutil;
 
+import org.apache.flink.api.common.JobID;
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+import io.qparams.job.JobOptions;
+import io.qparams.job.QParamsJob;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -9,15 +18,10 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-import io.qparams.job.JobOptions;
-import io.qparams.job.QParamsJob;
-import org.apache.flink.api.common.JobID;
-import org.apache.flink.api.common.JobStatus;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-
-/** The real Kafka job on the test's MiniCluster, on fresh random topics (unless named); cancelled on close. */
+/**
+ * The real Kafka job on the test's MiniCluster, on fresh random topics (unless named); cancelled on
+ * close.
+ */
 public final class JobUnderTest implements AutoCloseable {
     public final String input;
     public final String output;
@@ -26,30 +30,77 @@ public final class JobUnderTest implements AutoCloseable {
     public final JobOptions options;
     private JobClient client;
 
-    /** @param yaml the observer config, or null for the defaults */
-    public JobUnderTest(EmbeddedKafkaExtension kafka, Path dir, String yaml, int parallelism, String... extraArgs)
+    /**
+     * @param yaml the observer config, or null for the defaults
+     */
+    public JobUnderTest(
+            EmbeddedKafkaExtension kafka,
+            Path dir,
+            String yaml,
+            int parallelism,
+            String... extraArgs)
             throws Exception {
-        this(kafka, dir, yaml, parallelism, EmbeddedKafkaExtension.randomTopic("activations"),
-                EmbeddedKafkaExtension.randomTopic("control"), EmbeddedKafkaExtension.randomTopic("group"),
+        this(
+                kafka,
+                dir,
+                yaml,
+                parallelism,
+                EmbeddedKafkaExtension.randomTopic("activations"),
+                EmbeddedKafkaExtension.randomTopic("control"),
+                EmbeddedKafkaExtension.randomTopic("group"),
                 List.of(extraArgs));
     }
 
     /** With the given input and control topics and group (a savepoint's sources remember them). */
-    public static JobUnderTest onTopics(EmbeddedKafkaExtension kafka, Path dir, String yaml, int parallelism,
-            String input, String control, String groupId, String... extraArgs) throws Exception {
-        return new JobUnderTest(kafka, dir, yaml, parallelism, input, control, groupId, List.of(extraArgs));
+    public static JobUnderTest onTopics(
+            EmbeddedKafkaExtension kafka,
+            Path dir,
+            String yaml,
+            int parallelism,
+            String input,
+            String control,
+            String groupId,
+            String... extraArgs)
+            throws Exception {
+        return new JobUnderTest(
+                kafka, dir, yaml, parallelism, input, control, groupId, List.of(extraArgs));
     }
 
-    private JobUnderTest(EmbeddedKafkaExtension kafka, Path dir, String yaml, int parallelism, String input,
-            String control, String groupId, List<String> extraArgs) throws Exception {
+    private JobUnderTest(
+            EmbeddedKafkaExtension kafka,
+            Path dir,
+            String yaml,
+            int parallelism,
+            String input,
+            String control,
+            String groupId,
+            List<String> extraArgs)
+            throws Exception {
         this.input = input;
         this.control = control;
         this.output = EmbeddedKafkaExtension.randomTopic("qparams");
         this.dlq = EmbeddedKafkaExtension.randomTopic("dlq");
-        List<String> args = new ArrayList<>(List.of("--bootstrap-servers", kafka.bootstrapServers(),
-                "--input-topic", input, "--output-topic", output, "--dlq-topic", dlq, "--control-topic", control,
-                "--group-id", groupId, "--parallelism", Integer.toString(parallelism),
-                "--checkpoint-interval", "1s", "--starting-offsets", "earliest"));
+        List<String> args =
+                new ArrayList<>(
+                        List.of(
+                                "--bootstrap-servers",
+                                kafka.bootstrapServers(),
+                                "--input-topic",
+                                input,
+                                "--output-topic",
+                                output,
+                                "--dlq-topic",
+                                dlq,
+                                "--control-topic",
+                                control,
+                                "--group-id",
+                                groupId,
+                                "--parallelism",
+                                Integer.toString(parallelism),
+                                "--checkpoint-interval",
+                                "1s",
+                                "--starting-offsets",
+                                "earliest"));
         if (yaml != null) {
             Path config = dir.resolve("observers-" + input + "-" + output + ".yaml");
             Files.writeString(config, yaml);

@@ -4,8 +4,7 @@ import java.nio.charset.StandardCharsets;
 
 /** JSON tensors and JSON stats (CONTRACT section 1) whose numbers are the floats' exact values. */
 public final class JsonBatches {
-    private JsonBatches() {
-    }
+    private JsonBatches() {}
 
     public static byte[] tensor(long[] shape, float[] data) {
         StringBuilder s = new StringBuilder("{\"shape\": [");
@@ -48,7 +47,10 @@ public final class JsonBatches {
         } else if (Float.isInfinite(v)) {
             s.append(v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
         } else {
-            s.append(Double.toString(v)); // the float's exact value: read as a double, rounds back to the same bits
+            s.append(
+                    Double.toString(
+                            v)); // the float's exact value: read as a double, rounds back to the
+            // same bits
         }
     }
 }

@@ -1,46 +1,60 @@
 package io.qparams.job.testutil;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.qparams.connectors.records.FloatJson;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import io.qparams.observers.ObserverState;
+import io.qparams.observers.QParams;
 
 import java.io.IOException;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.qparams.observers.ObserverState;
-import io.qparams.observers.QParams;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Compares a qparams JSON record with the observers API's state and qparams, bit for bit. */
 public final class QParamsAssertions {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private QParamsAssertions() {
-    }
+    private QParamsAssertions() {}
 
     public static JsonNode parse(byte[] value) {
         try {
             return JSON.readTree(value);
         } catch (IOException e) {
-            throw new AssertionError("not JSON: " + new String(value, java.nio.charset.StandardCharsets.UTF_8), e);
+            throw new AssertionError(
+                    "not JSON: " + new String(value, java.nio.charset.StandardCharsets.UTF_8), e);
         }
     }
 
-    /** min_val, max_val, scale and zero_point as float32 bits (ints for zero_point), and batches. */
-    public static void assertRecordMatches(JsonNode record, ObserverState state, QParams qparams, String where) {
+    /**
+     * min_val, max_val, scale and zero_point as float32 bits (ints for zero_point), and batches.
+     */
+    public static void assertRecordMatches(
+            JsonNode record, ObserverState state, QParams qparams, String where) {
         assertEquals(state.batches(), record.get("batches").asLong(), where + ": batches");
         assertTrue(qparams.isValid(), where + ": replay gave invalid qparams " + qparams);
         assertEquals("ok", record.get("status").asText(), where + ": status");
         boolean perChannel = record.get("min_val").isArray();
         for (int i = 0; i < state.size(); i++) {
-            assertFloatBits(state.minVal(i), element(record.get("min_val"), i, perChannel), where + ": min_val[" + i + "]");
-            assertFloatBits(state.maxVal(i), element(record.get("max_val"), i, perChannel), where + ": max_val[" + i + "]");
-            assertFloatBits(qparams.scale(i), element(record.get("scale"), i, perChannel), where + ": scale[" + i + "]");
+            assertFloatBits(
+                    state.minVal(i),
+                    element(record.get("min_val"), i, perChannel),
+                    where + ": min_val[" + i + "]");
+            assertFloatBits(
+                    state.maxVal(i),
+                    element(record.get("max_val"), i, perChannel),
+                    where + ": max_val[" + i + "]");
+            assertFloatBits(
+                    qparams.scale(i),
+                    element(record.get("scale"), i, perChannel),
+                    where + ": scale[" + i + "]");
             JsonNode zeroPoint = element(record.get("zero_point"), i, perChannel);
             if (qparams.hasFloatZeroPoint()) {
-                assertFloatBits(qparams.zeroPointFloat(i), zeroPoint, where + ": zero_point[" + i + "]");
+                assertFloatBits(
+                        qparams.zeroPointFloat(i), zeroPoint, where + ": zero_point[" + i + "]");
             } else {
-                assertEquals(qparams.zeroPoint(i), zeroPoint.asInt(), where + ": zero_point[" + i + "]");
+                assertEquals(
+                        qparams.zeroPoint(i), zeroPoint.asInt(), where + ": zero_point[" + i + "]");
             }
         }
         if (perChannel) {
@@ -52,7 +66,10 @@ public final class QParamsAssertions {
         return perChannel ? node.get(i) : node;
     }
 
-    /** A JSON number read as a double and rounded to float32 (CONTRACT section 3); strings for non-finite. */
+    /**
+     * A JSON number read as a double and rounded to float32 (CONTRACT section 3); strings for
+     * non-finite.
+     */
     public static float toFloat(JsonNode node) {
         if (node.isTextual()) {
             Float nonFinite = FloatJson.nonFiniteValue(node.asText());
@@ -66,7 +83,9 @@ public final class QParamsAssertions {
 
     private static void assertFloatBits(float expected, JsonNode actual, String where) {
         float got = toFloat(actual);
-        assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(got),
+        assertEquals(
+                Float.floatToRawIntBits(expected),
+                Float.floatToRawIntBits(got),
                 where + ": expected " + expected + " got " + got + " (" + actual + ")");
     }
 }

@@ -1,8 +1,5 @@
 package io.qparams.job.testutil;
 
-import java.util.HashMap;
-import java.util.Map;
-
 import io.qparams.connectors.BatchPipeline;
 import io.qparams.connectors.records.RecordSource;
 import io.qparams.observers.BatchMinMax;
@@ -10,11 +7,14 @@ import io.qparams.observers.InvalidBatchException;
 import io.qparams.observers.ObserverConfig;
 import io.qparams.observers.ObserverState;
 
+import java.util.HashMap;
+import java.util.Map;
+
 /**
  * The qparams records a failure-free job must emit, computed outside Flink: each batch through the
- * job's {@link BatchPipeline}, in log order, each record encoded with its source. What the job emits
- * must equal these bytes exactly: whatever Flink does (the keyBy, restarts, restores), the records
- * are a pure function of the input log.
+ * job's {@link BatchPipeline}, in log order, each record encoded with its source. What the job
+ * emits must equal these bytes exactly: whatever Flink does (the keyBy, restarts, restores), the
+ * records are a pure function of the input log.
  */
 public final class Replay {
     private final BatchPipeline pipeline;
@@ -28,17 +28,27 @@ public final class Replay {
      * Applies one input record of {@code tensor}.
      *
      * @return the record the job emits for it, or null when it emits none (an empty tensor)
-     * @throws InvalidBatchException when the job refuses the record (it goes to the DLQ, the state stays)
+     * @throws InvalidBatchException when the job refuses the record (it goes to the DLQ, the state
+     *     stays)
      */
-    public byte[] apply(String tensor, byte[] value, String contentType, String topic, int partition, long offset)
+    public byte[] apply(
+            String tensor,
+            byte[] value,
+            String contentType,
+            String topic,
+            int partition,
+            long offset)
             throws InvalidBatchException {
         int rule = pipeline.ruleFor(tensor);
         BatchMinMax batch = pipeline.decode(rule, value, contentType);
         if (batch == null) {
             return null;
         }
-        ObserverState state = states.computeIfAbsent(tensor, t -> pipeline.initialState(rule)).copy();
-        byte[] record = pipeline.observe(tensor, rule, state, batch, RecordSource.kafka(topic, partition, offset));
+        ObserverState state =
+                states.computeIfAbsent(tensor, t -> pipeline.initialState(rule)).copy();
+        byte[] record =
+                pipeline.observe(
+                        tensor, rule, state, batch, RecordSource.kafka(topic, partition, offset));
         states.put(tensor, state);
         return record;
     }

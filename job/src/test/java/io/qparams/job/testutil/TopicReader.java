@@ -1,16 +1,19 @@
 package io.qparams.job.testutil;
 
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.function.Predicate;
-
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 
-/** Reads a topic from the start (all partitions, assigned) until {@code done} holds or the timeout passes. */
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+
+/**
+ * Reads a topic from the start (all partitions, assigned) until {@code done} holds or the timeout
+ * passes.
+ */
 public final class TopicReader implements AutoCloseable {
     private static final Duration METADATA_TIMEOUT = Duration.ofSeconds(30);
     private final KafkaConsumer<byte[], byte[]> consumer;
@@ -27,9 +30,9 @@ public final class TopicReader implements AutoCloseable {
     }
 
     /**
-     * The topic's partitions, once the broker's metadata knows them: a topic created a moment ago may
-     * still be unknown to it, and the consumer then answers with none (a reader on no partitions would
-     * wait out its whole timeout for records that are there).
+     * The topic's partitions, once the broker's metadata knows them: a topic created a moment ago
+     * may still be unknown to it, and the consumer then answers with none (a reader on no
+     * partitions would wait out its whole timeout for records that are there).
      */
     private List<PartitionInfo> partitionsOf(String topic) {
         long deadline = System.nanoTime() + METADATA_TIMEOUT.toNanos();
@@ -37,7 +40,8 @@ public final class TopicReader implements AutoCloseable {
         while ((infos = consumer.partitionsFor(topic, METADATA_TIMEOUT)).isEmpty()) {
             if (System.nanoTime() > deadline) {
                 consumer.close();
-                throw new AssertionError("topic " + topic + " has no partitions after " + METADATA_TIMEOUT);
+                throw new AssertionError(
+                        "topic " + topic + " has no partitions after " + METADATA_TIMEOUT);
             }
             try {
                 Thread.sleep(50);
@@ -50,8 +54,8 @@ public final class TopicReader implements AutoCloseable {
         return infos;
     }
 
-    public List<ConsumerRecord<byte[], byte[]>> readUntil(Predicate<List<ConsumerRecord<byte[], byte[]>>> done,
-            Duration timeout) {
+    public List<ConsumerRecord<byte[], byte[]>> readUntil(
+            Predicate<List<ConsumerRecord<byte[], byte[]>>> done, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!done.test(records) && System.nanoTime() < deadline) {
             consumer.poll(Duration.ofMillis(200)).forEach(records::add);
@@ -63,8 +67,13 @@ public final class TopicReader implements AutoCloseable {
     public List<ConsumerRecord<byte[], byte[]>> readAtLeast(int n, Duration timeout) {
         readUntil(r -> r.size() >= n, timeout);
         if (records.size() < n) {
-            throw new AssertionError("expected at least " + n + " records within " + timeout + ", got "
-                    + records.size());
+            throw new AssertionError(
+                    "expected at least "
+                            + n
+                            + " records within "
+                            + timeout
+                            + ", got "
+                            + records.size());
         }
         return records;
     }
