@@ -35,7 +35,9 @@ wait_until() { # timeout_s interval_s command...
 
 require_java17() {
     command -v java >/dev/null || die "no java on PATH (a JDK 17 is needed)"
-    java -version 2>&1 | grep -q 'version "17' || die "java is not Java 17: $(java -version 2>&1 | head -1)"
+    local version
+    version=$(java -version 2>&1) || die "java -version failed: $version"
+    [[ $version == *'version "17'* ]] || die "java is not Java 17: ${version%%$'\n'*}"
 }
 
 # Copies the broker's and the cluster's jars from Maven Central (dist/pom.xml) unless done since the poms last changed.
@@ -64,11 +66,12 @@ ensure_job_jar() {
 
 # The PID in a PID file, if that process still runs and its command line holds the marker (not a reused PID).
 live_pid() { # pid_file marker
-    local pid
+    local pid cmdline
     [ -f "$1" ] || return 1
     pid=$(cat "$1" 2>/dev/null) || return 1
     [[ $pid =~ ^[0-9]+$ ]] || return 1
-    [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$2" || return 1
+    cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+    [[ $cmdline == *"$2"* ]] || return 1
     echo "$pid"
 }
 

@@ -73,7 +73,7 @@ submit_job() { # jar [-s savepoint] job-flags...
         log "the Flink CLI failed (log: $flink_log_dir/flink-cli.log)"
         return 1
     fi
-    job_id=$(sed -n 's/.*submitted with JobID \([0-9a-f]\{32\}\).*/\1/p' <<<"$output" | head -n 1)
+    job_id=$(sed -n 's/.*submitted with JobID \([0-9a-f]\{32\}\).*/\1/p;T;q' <<<"$output")
     if [ -z "$job_id" ]; then
         tail -n 20 <<<"$output" >&2
         log "the Flink CLI printed no job id (log: $flink_log_dir/flink-cli.log)"

@@ -52,14 +52,15 @@ kafka_format_once() {
     echo "$kafka_controller_port" >"$formatted_for"
 }
 
-# Ready: this start's part of server.log (from byte `from`) says so. 2 when the process died.
+# Ready: this start's part of server.log (from byte `from`) says so. 2 when the process died. (grep -c reads
+# to the end: a grep -q that stops early would kill tail with SIGPIPE, a failed pipeline under pipefail.)
 kafka_started() { # pid from
     kill -0 "$1" 2>/dev/null || return 2
     local log_file=$kafka_logs_dir/server.log from=$2
     [ -f "$log_file" ] || return 1
     # A log that rolled over since the start is read from its beginning.
     [ "$(wc -c <"$log_file")" -ge "$from" ] || from=1
-    tail -c "+$from" "$log_file" | grep -q "Kafka Server started"
+    [ "$(tail -c "+$from" "$log_file" | grep -c "Kafka Server started")" -gt 0 ]
 }
 
 kafka_start() {
