@@ -106,7 +106,9 @@ taskmanager_fault() { # k
     for job in b c; do
         id=job_$job
         restarts[$job]=$(job_restarts "${!id}")
-        subtasks[$job]=$(job_subtasks "${!id}")
+        # Where each task runs, before the kill: it decides which jobs must restart.
+        subtasks[$job]=$(wait_until 60 1 job_subtasks "${!id}") \
+            || result fail "kill $k: ${job^^}'s tasks read from the REST API before the kill"
     done
     at_round=$(rounds_sent)
     b_at=$(output_progress "$out_b" | cut -d' ' -f1)
