@@ -14,7 +14,6 @@ A round is one batch of every tensor (30 records). The batch of tensor t in roun
 (seed, t, r), so the same rounds give the same bytes whenever and however often they are produced.
 """
 import argparse
-import io
 import json
 import os
 import sys
@@ -24,6 +23,9 @@ import uuid
 import numpy as np
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
+from qparams.wire import npy_bytes  # noqa: E402 (python/ is on the path only now)
 
 LAYERS = [f"enc{i}" for i in range(5)] + [f"dec{i}" for i in range(5)]
 TENSORS = [f"{layer}.{kind}.output" for layer in LAYERS for kind in ("conv", "relu", "fc")]
@@ -44,12 +46,6 @@ def batch(seed: int, t: int, name: str, rnd: int) -> np.ndarray:
     if rng.random() < 0.02:
         x.flat[rng.integers(x.size)] *= 4.0
     return x.astype(np.float32)
-
-
-def npy_bytes(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, array, allow_pickle=False)
-    return buffer.getvalue()
 
 
 def write_atomically(path: str, text: str) -> None:

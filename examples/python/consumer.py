@@ -17,7 +17,6 @@ any failed. --export FILE writes each tensor's latest qparams, as an export step
 """
 import argparse
 import json
-import math
 import os
 import re
 import sys
@@ -30,31 +29,13 @@ import torch
 from confluent_kafka import Consumer, KafkaError
 from torch.ao.quantization import observer as torch_observers
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
+from qparams.wire import record_float32s, same_float32s  # noqa: E402 (python/ is on the path only now)
+
 OBSERVERS = ("MinMaxObserver", "MovingAverageMinMaxObserver", "PerChannelMinMaxObserver",
              "MovingAveragePerChannelMinMaxObserver")
 # torch 1.13 warns on every reduce_range=True observer; the rules mean it.
 warnings.filterwarnings("ignore", message="Please use quant_min and quant_max")
-NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
-
-
-def float32s(value) -> np.ndarray:
-    """A record's float or list of floats as float32: each JSON number read as a double, then rounded."""
-    values = value if isinstance(value, list) else [value]
-    return np.array([NONFINITE[v] if isinstance(v, str) else float(v) for v in values], dtype=np.float32)
-
-
-def bits(array) -> np.ndarray:
-    """float32 bits, with every NaN alike and -0.0 as 0.0."""
-    a = np.ascontiguousarray(np.asarray(array, dtype=np.float32).reshape(-1))
-    b = a.view(np.int32).copy()
-    b[np.isnan(a)] = 0x7FC00000
-    b[a == 0] = 0
-    return b
-
-
-def same_floats(x, y) -> bool:
-    bx, by = bits(x), bits(y)
-    return bx.shape == by.shape and bool(np.array_equal(bx, by))
 
 
 def glob_regex(pattern: str):
@@ -112,8 +93,8 @@ def describe_mismatch(record: dict, obs) -> str:
     for key, value in expected.items():
         if record.get(key) != value:
             return f"{key} is {record.get(key)!r}, torch's observer has {value!r}"
-    if hasattr(obs, "averaging_constant") and not same_floats(float32s(record.get("averaging_constant")),
-                                                               [obs.averaging_constant]):
+    if hasattr(obs, "averaging_constant") and not same_float32s(record_float32s(record.get("averaging_constant")),
+                                                                 [obs.averaging_constant]):
         return f"averaging_constant is {record.get('averaging_constant')!r}, torch's {obs.averaging_constant!r}"
     return ""
 
@@ -162,7 +143,7 @@ def check(record: dict, make_observer, replay) -> str:
     if record.get("status") != "ok":
         return f"status {record.get('status')!r}: {record.get('reason', '')}"
     per_channel = "ch_axis" in record
-    min_val, max_val = float32s(record["min_val"]), float32s(record["max_val"])
+    min_val, max_val = record_float32s(record["min_val"]), record_float32s(record["max_val"])
     # Start from the observer's own state_dict: its metadata carries the version that makes a
     # per-channel observer resize its empty buffers to the record's channel count.
     state = obs.state_dict()
@@ -172,11 +153,11 @@ def check(record: dict, make_observer, replay) -> str:
         state["min_val"], state["max_val"] = torch.tensor(min_val[0]), torch.tensor(max_val[0])
     obs.load_state_dict(state)
     scale, zero_point = obs.calculate_qparams()
-    if not same_floats(float32s(record["scale"]), scale.numpy()):
+    if not same_float32s(record_float32s(record["scale"]), scale.numpy()):
         return f"scale {record['scale']} != torch's {scale.tolist()}"
     record_zp = record["zero_point"] if isinstance(record["zero_point"], list) else [record["zero_point"]]
     if zero_point.dtype.is_floating_point:
-        zero_point_ok = same_floats(float32s(record_zp), zero_point.numpy())
+        zero_point_ok = same_float32s(record_float32s(record_zp), zero_point.numpy())
     else:
         zero_point_ok = [int(v) for v in record_zp] == [int(v) for v in zero_point.reshape(-1).tolist()]
     if not zero_point_ok:
@@ -185,7 +166,7 @@ def check(record: dict, make_observer, replay) -> str:
         expected = replay.state(record["tensor"], int(record["batches"]), make_observer)
         if expected is None:
             return f"batches={record['batches']}, but {replay.batches(record['tensor'])} non-empty batches were sent"
-        if not same_floats(min_val, expected[0].numpy()) or not same_floats(max_val, expected[1].numpy()):
+        if not same_float32s(min_val, expected[0].numpy()) or not same_float32s(max_val, expected[1].numpy()):
             return (f"min_val/max_val {record['min_val']}/{record['max_val']} != torch's after "
                     f"{record['batches']} batches {expected[0].tolist()}/{expected[1].tolist()}")
     return ""

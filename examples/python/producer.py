@@ -9,7 +9,6 @@ own observers, and `bin/qparams calibrate --config ... --manifest DIR/manifest.j
     /usr/bin/python3 examples/python/producer.py --bootstrap-servers 127.0.0.1:9092 --out var/sent
 """
 import argparse
-import io
 import json
 import os
 import sys
@@ -19,6 +18,9 @@ import numpy as np
 import torch
 from confluent_kafka import Producer
 from torch import nn
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
+from qparams.wire import npy_bytes  # noqa: E402 (python/ is on the path only now)
 
 
 def small_cnn() -> nn.Module:
@@ -38,12 +40,6 @@ def small_cnn() -> nn.Module:
         ("fc3", nn.Linear(32, 10)), ("softmax", nn.Softmax(dim=1)),
     ]))
     return nn.Sequential(OrderedDict([("features", features), ("classifier", classifier)]))
-
-
-def npy_bytes(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, array, allow_pickle=False)
-    return buffer.getvalue()
 
 
 def as_sent(name: str, tensor: torch.Tensor, batch: int) -> np.ndarray:

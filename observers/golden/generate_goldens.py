@@ -21,6 +21,9 @@ import numpy as np
 import torch
 from torch.ao.quantization import observer as torch_observer
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
+from qparams.wire import float32_from_hex, float32_hex  # noqa: E402 (python/ is on the path only now)
+
 FORMAT_VERSION = 1
 OBSERVERS = ("MinMaxObserver", "MovingAverageMinMaxObserver",
              "PerChannelMinMaxObserver", "MovingAveragePerChannelMinMaxObserver")
@@ -48,8 +51,7 @@ def f32_hex(values):
         # clone first: numpy() of an observer's buffer would pin its storage, and torch's later
         # resize_ of that buffer fails ("Trying to resize storage that is not resizable").
         values = values.detach().clone().numpy()
-    a = np.ascontiguousarray(np.asarray(values, dtype=np.float32).reshape(-1))
-    return ["%08x" % b for b in a.view(np.uint32)]
+    return float32_hex(values)
 
 
 def encode_input(arr):
@@ -144,10 +146,6 @@ def f32(*values):
     return np.array(values, dtype=np.float32)
 
 
-def bits32(*hexes):
-    return np.array([int(h, 16) for h in hexes], dtype=np.uint32).view(np.float32)
-
-
 def normal(rng, shape, loc=0.0, scale=1.0):
     return (rng.standard_normal(shape) * scale + loc).astype(np.float32)
 
@@ -160,9 +158,9 @@ def specials(rng):
         "huge_neg": f32(-3e38, -1e38),
         "fmax": f32(3.4028235e38, -3.4028235e38),
         "tiny": f32(1e-30, -2e-30, 1.1754944e-38),
-        "subnormal": bits32("00000001", "80000001", "00400000", "007fffff"),
-        "subnormal_pos": bits32("00000001", "00000003"),
-        "subnormal_neg": bits32("80000005", "80000001"),
+        "subnormal": float32_from_hex("00000001", "80000001", "00400000", "007fffff"),
+        "subnormal_pos": float32_from_hex("00000001", "00000003"),
+        "subnormal_neg": float32_from_hex("80000005", "80000001"),
         "all_negative": -(rng.random(37) + 0.5).astype(np.float32),
         "all_positive": (rng.random(41) + 0.25).astype(np.float32),
         "const_3": np.full(19, 3.0, np.float32),
@@ -180,9 +178,9 @@ def specials(rng):
         "only_neg_inf": f32(-INF, -INF),
         "nan": f32(1.0, NAN, 2.0),
         "all_nan": f32(NAN, NAN),
-        "nan_payload": bits32("7fc00001", "3f800000"),
-        "neg_nan": bits32("ffc00000", "40000000"),
-        "signaling_nan": bits32("7f800001", "3f800000"),
+        "nan_payload": float32_from_hex("7fc00001", "3f800000"),
+        "neg_nan": float32_from_hex("ffc00000", "40000000"),
+        "signaling_nan": float32_from_hex("7f800001", "3f800000"),
         "nan_inf": f32(NAN, INF, -INF),
         "empty": np.zeros((0,), np.float32),
         "empty_2d": np.zeros((0, 3), np.float32),

@@ -7,13 +7,16 @@ Run with Debian's python (it sees python3-torch): /usr/bin/python3 generate_cali
 """
 import json
 import os
-import struct
+import sys
 
 import numpy as np
 import torch
 from torch.ao.quantization.observer import (MovingAverageMinMaxObserver,
                                             MovingAveragePerChannelMinMaxObserver,
                                             PerChannelMinMaxObserver)
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), *[".."] * 5, "python"))
+from qparams.wire import float32_hex  # noqa: E402 (python/ is on the path only now)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG = """\
@@ -40,10 +43,6 @@ def observer_for(tensor):
     if tensor.endswith(".conv.output"):
         return MovingAveragePerChannelMinMaxObserver(ch_axis=1, averaging_constant=0.1)
     return MovingAverageMinMaxObserver(averaging_constant=0.01)
-
-
-def bits(values):
-    return ["%08x" % struct.unpack("<I", struct.pack("<f", float(v)))[0] for v in np.atleast_1d(values)]
 
 
 def main():
@@ -77,8 +76,9 @@ def main():
             continue
         scale, zero_point = obs.calculate_qparams()
         expected.append({"index": index, "tensor": tensor,
-                         "min_val": bits(obs.min_val.clone().numpy()), "max_val": bits(obs.max_val.clone().numpy()),
-                         "scale": bits(scale.clone().numpy()), "zero_point": [int(z) for z in zero_point]})
+                         "min_val": float32_hex(obs.min_val.clone().numpy()),
+                         "max_val": float32_hex(obs.max_val.clone().numpy()),
+                         "scale": float32_hex(scale.clone().numpy()), "zero_point": [int(z) for z in zero_point]})
     with open(os.path.join(HERE, "manifest.jsonl"), "w") as f:
         f.writelines(json.dumps(entry) + "\n" for entry in manifest)
     with open(os.path.join(HERE, "expected.jsonl"), "w") as f:

@@ -9,9 +9,13 @@ as float32 hex bit patterns so the Java side compares exactly. Deterministic: a 
 import glob
 import json
 import os
+import sys
 
 import numpy as np
 from numpy.lib import format as npf
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), *[".."] * 5, "python"))
+from qparams.wire import float32_hex  # noqa: E402 (python/ is on the path only now)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 JSON_DIR = os.path.join(HERE, "json")
@@ -33,10 +37,6 @@ SPECIALS = {
 SHAPES = {"0d": (), "5": (5,), "3x4": (3, 4), "2x3x4": (2, 3, 4), "empty": (0,), "2x0x3": (2, 0, 3)}
 
 
-def bits(x):
-    return "%08x" % int(np.asarray(x, dtype=np.float32).reshape(()).view(np.uint32))
-
-
 def values(code, n):
     dtype = np.dtype(code)
     special = SPECIALS[code[1:]][:n]
@@ -55,7 +55,7 @@ def reduce(a32, finite_only):
         flat = flat[np.isfinite(flat)]
     if flat.size == 0:
         return None
-    return [bits(flat.min()), bits(flat.max())]
+    return float32_hex([flat.min(), flat.max()])
 
 
 def expectation(a):
