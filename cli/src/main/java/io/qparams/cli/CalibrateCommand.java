@@ -66,7 +66,7 @@ final class CalibrateCommand implements Callable<Integer> {
             paramLabel = "FILE",
             converter = FlagConverters.PathFlag.class,
             description =
-                    "Observer rules, YAML, see the README's Config reference (default:"
+                    "Observer rules, YAML, see docs/config.md (default:"
                             + " MovingAverageMinMaxObserver with torch's defaults for every tensor,"
                             + " nonfinite: reject).")
     private Path config;

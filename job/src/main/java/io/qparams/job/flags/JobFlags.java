@@ -35,7 +35,7 @@ public final class JobFlags {
             paramLabel = "FILE",
             converter = FlagConverters.PathFlag.class,
             description =
-                    "Observer rules, YAML, see the README's Config reference (default:"
+                    "Observer rules, YAML, see docs/config.md (default:"
                             + " MovingAverageMinMaxObserver with torch's defaults for every tensor,"
                             + " nonfinite: reject; qparams run --demo: conf/observers.yaml).")
     private Path config;
