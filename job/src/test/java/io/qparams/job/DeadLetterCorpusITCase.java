@@ -40,6 +40,9 @@ import java.util.concurrent.TimeUnit;
 
 import static io.qparams.job.testutil.NpyBytes.f4;
 import static io.qparams.job.testutil.NpyBytes.npy;
+import static io.qparams.job.testutil.ObserverYaml.SYMMETRIC_WEIGHTS;
+import static io.qparams.job.testutil.ObserverYaml.rule;
+import static io.qparams.job.testutil.ObserverYaml.withNonfinite;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -67,22 +70,11 @@ class DeadLetterCorpusITCase {
      * on axis 2.
      */
     static String config(String nonfinite) {
-        return String.join(
-                "\n",
-                "nonfinite: " + nonfinite,
-                "observers:",
-                "  - match: \"*.weight\"",
-                "    observer: PerChannelMinMaxObserver",
-                "    ch_axis: 0",
-                "    dtype: qint8",
-                "    qscheme: per_channel_symmetric",
-                "  - match: \"*.axis2\"",
-                "    observer: MovingAveragePerChannelMinMaxObserver",
-                "    ch_axis: 2",
-                "  - match: \"*.act\"",
-                "    observer: MovingAverageMinMaxObserver",
-                "    averaging_constant: 0.25",
-                "");
+        return withNonfinite(
+                nonfinite,
+                SYMMETRIC_WEIGHTS,
+                rule("*.axis2", "MovingAveragePerChannelMinMaxObserver", "ch_axis: 2"),
+                rule("*.act", "MovingAverageMinMaxObserver", "averaging_constant: 0.25"));
     }
 
     private static Configuration fastMetrics() {

@@ -29,6 +29,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import static io.qparams.job.testutil.ObserverYaml.rule;
+import static io.qparams.job.testutil.ObserverYaml.withNonfinite;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -43,15 +45,10 @@ class DeadLettersAndResetITCase {
     @RegisterExtension static final MiniClusterExtension FLINK = MiniClusters.oneTaskManager(4);
 
     static final String CONFIG =
-            String.join(
-                    "\n",
-                    "nonfinite: reject",
-                    "observers:",
-                    "  - match: \"*.weight\"",
-                    "    observer: PerChannelMinMaxObserver",
-                    "  - match: \"layer.*\"",
-                    "    observer: MinMaxObserver",
-                    "");
+            withNonfinite(
+                    "reject",
+                    rule("*.weight", "PerChannelMinMaxObserver"),
+                    rule("layer.*", "MinMaxObserver"));
     static final Duration TIMEOUT = Duration.ofSeconds(60);
 
     @TempDir Path dir;

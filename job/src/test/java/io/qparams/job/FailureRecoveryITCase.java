@@ -42,6 +42,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static io.qparams.job.testutil.ObserverYaml.observers;
+import static io.qparams.job.testutil.ObserverYaml.rule;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
@@ -81,16 +83,9 @@ class FailureRecoveryITCase {
     static final Duration TIMEOUT = Duration.ofSeconds(120);
 
     static final String CONFIG =
-            String.join(
-                    "\n",
-                    "observers:",
-                    "  - match: \"*.weight\"",
-                    "    observer: PerChannelMinMaxObserver",
-                    "    ch_axis: 0",
-                    "  - match: \"*\"",
-                    "    observer: MovingAverageMinMaxObserver",
-                    "    averaging_constant: 0.1",
-                    "");
+            observers(
+                    rule("*.weight", "PerChannelMinMaxObserver", "ch_axis: 0"),
+                    rule("*", "MovingAverageMinMaxObserver", "averaging_constant: 0.1"));
 
     @TempDir Path dir;
 

@@ -33,6 +33,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
+import static io.qparams.job.testutil.ObserverYaml.SYMMETRIC_WEIGHTS;
+import static io.qparams.job.testutil.ObserverYaml.rule;
+import static io.qparams.job.testutil.ObserverYaml.withNonfinite;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
@@ -46,28 +49,21 @@ class PipelineBitsITCase {
     @RegisterExtension static final MiniClusterExtension FLINK = MiniClusters.oneTaskManager(4);
 
     static final String CONFIG =
-            String.join(
-                    "\n",
-                    "nonfinite: reject",
-                    "observers:",
-                    "  - match: \"*.weight\"",
-                    "    observer: PerChannelMinMaxObserver",
-                    "    ch_axis: 0",
-                    "    dtype: qint8",
-                    "    qscheme: per_channel_symmetric",
-                    "  - match: \"*.pc_act\"",
-                    "    observer: MovingAveragePerChannelMinMaxObserver",
-                    "    ch_axis: 1",
-                    "    averaging_constant: 0.1",
-                    "  - match: \"minmax.*\"",
-                    "    observer: MinMaxObserver",
-                    "    qscheme: per_tensor_symmetric",
-                    "  - match: \"*\"",
-                    "    observer: MovingAverageMinMaxObserver",
-                    "    averaging_constant: 0.01",
-                    "    dtype: quint8",
-                    "    qscheme: per_tensor_affine",
-                    "");
+            withNonfinite(
+                    "reject",
+                    SYMMETRIC_WEIGHTS,
+                    rule(
+                            "*.pc_act",
+                            "MovingAveragePerChannelMinMaxObserver",
+                            "ch_axis: 1",
+                            "averaging_constant: 0.1"),
+                    rule("minmax.*", "MinMaxObserver", "qscheme: per_tensor_symmetric"),
+                    rule(
+                            "*",
+                            "MovingAverageMinMaxObserver",
+                            "averaging_constant: 0.01",
+                            "dtype: quint8",
+                            "qscheme: per_tensor_affine"));
 
     static final String[] TENSORS = {
         "enc.0.weight", "enc.0.pc_act", "minmax.logits", "enc.0.out", "enc.1.out", "dec.out"

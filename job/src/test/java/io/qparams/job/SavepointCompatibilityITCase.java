@@ -40,6 +40,9 @@ import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import static io.qparams.job.testutil.ObserverYaml.SYMMETRIC_WEIGHTS;
+import static io.qparams.job.testutil.ObserverYaml.rule;
+import static io.qparams.job.testutil.ObserverYaml.withNonfinite;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -76,19 +79,10 @@ class SavepointCompatibilityITCase {
     static final Duration TIMEOUT = Duration.ofSeconds(90);
 
     static final String CONFIG =
-            String.join(
-                    "\n",
-                    "nonfinite: reject",
-                    "observers:",
-                    "  - match: \"*.weight\"",
-                    "    observer: PerChannelMinMaxObserver",
-                    "    ch_axis: 0",
-                    "    dtype: qint8",
-                    "    qscheme: per_channel_symmetric",
-                    "  - match: \"*\"",
-                    "    observer: MovingAverageMinMaxObserver",
-                    "    averaging_constant: 0.1",
-                    "");
+            withNonfinite(
+                    "reject",
+                    SYMMETRIC_WEIGHTS,
+                    rule("*", "MovingAverageMinMaxObserver", "averaging_constant: 0.1"));
 
     @TempDir Path dir;
 
