@@ -133,12 +133,12 @@ class CalibrateCommandTest {
 
     @Test
     void badCommandLinesExitTwo() {
-        assertEquals(2, calibrate().status);
-        assertEquals(2, calibrate("--tensor").status);
-        assertEquals(2, calibrate("--tensor", "x").status);
-        assertEquals(2, calibrate("--bogus").status);
-        assertEquals(2, calibrate("--manifest", "m.jsonl", "--tensor", "x", "f.npy").status);
-        assertEquals(0, calibrate("--help").status);
+        assertEquals(2, calibrate().status());
+        assertEquals(2, calibrate("--tensor").status());
+        assertEquals(2, calibrate("--tensor", "x").status());
+        assertEquals(2, calibrate("--bogus").status());
+        assertEquals(2, calibrate("--manifest", "m.jsonl", "--tensor", "x", "f.npy").status());
+        assertEquals(0, calibrate("--help").status());
     }
 
     private static void assertMatchesTorch(Map<String, Object> expected, QParamsRecord record) {
