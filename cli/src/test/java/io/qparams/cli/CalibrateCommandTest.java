@@ -2,13 +2,10 @@ package io.qparams.cli;
 
 import io.qparams.connectors.records.JsonValues;
 import io.qparams.connectors.records.QParamsRecord;
-import io.qparams.connectors.records.QParamsRecordDecoder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,13 +27,13 @@ class CalibrateCommandTest {
 
     @Test
     void manifestReproducesTorchBitForBit() throws IOException {
-        Result result =
+        CliRun result =
                 calibrate(
                         "--config",
                         FIXTURES.resolve("observers.yaml").toString(),
                         "--manifest",
                         FIXTURES.resolve("manifest.jsonl").toString());
-        assertEquals(0, result.status, result.err);
+        assertEquals(0, result.status(), result.err());
         List<Map<String, Object>> expected = expected();
         List<QParamsRecord> records = result.records();
         assertEquals(expected.size(), records.size(), "one record per non-empty batch");
@@ -69,8 +66,8 @@ class CalibrateCommandTest {
                 args.add(FIXTURES.resolve((String) entry.get("file")).toString());
             }
         }
-        Result result = calibrate(args.toArray(String[]::new));
-        assertEquals(0, result.status, result.err);
+        CliRun result = calibrate(args.toArray(String[]::new));
+        assertEquals(0, result.status(), result.err());
         List<QParamsRecord> records = result.records();
         assertEquals(expected.size(), records.size());
         for (int i = 0; i < records.size(); i++) {
@@ -83,14 +80,14 @@ class CalibrateCommandTest {
     void aBadBatchIsReportedAndTheRestGoesOn(@TempDir Path dir) throws IOException {
         Path good = FIXTURES.resolve("b000_fc_output.npy");
         Path bad = Files.write(dir.resolve("bad.npy"), new byte[] {(byte) 0x93, 'N', 'U', 'M'});
-        Result result =
+        CliRun result =
                 calibrate("--tensor", "x", good.toString(), bad.toString(), good.toString());
-        assertEquals(1, result.status);
+        assertEquals(1, result.status());
         assertEquals(2, result.records().size());
         assertEquals(2, result.records().get(1).batches());
         assertEquals(2, result.records().get(1).source().index());
-        assertTrue(result.err.contains(bad + " (tensor x, index 1): "), result.err);
-        assertTrue(result.err.contains("1 of 3 batches refused"), result.err);
+        assertTrue(result.err().contains(bad + " (tensor x, index 1): "), result.err());
+        assertTrue(result.err().contains("1 of 3 batches refused"), result.err());
     }
 
     @Test
@@ -106,42 +103,42 @@ class CalibrateCommandTest {
                                 "    qscheme: per_tensor_symmetric",
                                 "    reduce_range: true",
                                 ""));
-        Result result =
+        CliRun result =
                 calibrate(
                         "--config",
                         config.toString(),
                         "--tensor",
                         "x",
                         FIXTURES.resolve("b000_fc_output.npy").toString());
-        assertEquals(2, result.status);
-        assertEquals("", result.out);
-        assertEquals(1, result.err.strip().lines().count(), result.err);
+        assertEquals(2, result.status());
+        assertEquals("", result.out());
+        assertEquals(1, result.err().strip().lines().count(), result.err());
         assertTrue(
-                result.err.contains("Cannot reduce range for symmetric quantization for quint8"),
-                result.err);
+                result.err().contains("Cannot reduce range for symmetric quantization for quint8"),
+                result.err());
     }
 
     @Test
     void aMissingFileExitsTwoBeforeAnyRecord() {
-        Result result =
+        CliRun result =
                 calibrate(
                         "--tensor",
                         "x",
                         FIXTURES.resolve("b000_fc_output.npy").toString(),
                         "nope.npy");
-        assertEquals(2, result.status);
-        assertEquals("", result.out);
-        assertEquals("qparams calibrate: batch file not found: nope.npy", result.err.strip());
+        assertEquals(2, result.status());
+        assertEquals("", result.out());
+        assertEquals("qparams calibrate: batch file not found: nope.npy", result.err().strip());
     }
 
     @Test
     void badCommandLinesExitTwo() {
-        assertEquals(2, calibrate().status);
-        assertEquals(2, calibrate("--tensor").status);
-        assertEquals(2, calibrate("--tensor", "x").status);
-        assertEquals(2, calibrate("--bogus").status);
-        assertEquals(2, calibrate("--manifest", "m.jsonl", "--tensor", "x", "f.npy").status);
-        assertEquals(0, calibrate("--help").status);
+        assertEquals(2, calibrate().status());
+        assertEquals(2, calibrate("--tensor").status());
+        assertEquals(2, calibrate("--tensor", "x").status());
+        assertEquals(2, calibrate("--bogus").status());
+        assertEquals(2, calibrate("--manifest", "m.jsonl", "--tensor", "x", "f.npy").status());
+        assertEquals(0, calibrate("--help").status());
     }
 
     private static void assertMatchesTorch(Map<String, Object> expected, QParamsRecord record) {
@@ -197,30 +194,7 @@ class CalibrateCommandTest {
         return entries;
     }
 
-    private static Result calibrate(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        String[] full = new String[args.length + 1];
-        full[0] = "calibrate";
-        System.arraycopy(args, 0, full, 1, args.length);
-        int status =
-                QParams.run(
-                        full,
-                        new PrintStream(out, true, StandardCharsets.UTF_8),
-                        new PrintStream(err, true, StandardCharsets.UTF_8));
-        return new Result(
-                status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    }
-
-    private record Result(int status, String out, String err) {
-        List<QParamsRecord> records() throws IOException {
-            List<QParamsRecord> records = new ArrayList<>();
-            for (String line : out.split("\n")) {
-                if (!line.isEmpty()) {
-                    records.add(QParamsRecordDecoder.decode(line.getBytes(StandardCharsets.UTF_8)));
-                }
-            }
-            return records;
-        }
+    private static CliRun calibrate(String... args) {
+        return CliRun.of("calibrate", args);
     }
 }

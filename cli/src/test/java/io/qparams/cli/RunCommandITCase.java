@@ -5,9 +5,7 @@ import io.qparams.connectors.records.QParamsRecordDecoder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;
@@ -26,29 +24,23 @@ class RunCommandITCase {
     @Timeout(240)
     void demoShowsQParamsFlowingThroughAnEmbeddedBroker() throws IOException {
         System.setProperty("qparams.home", "..");
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status =
-                QParams.run(
-                        new String[] {
-                            "run",
-                            "--demo",
-                            "--demo-step-ms",
-                            "200",
-                            "--print",
-                            "json",
-                            "--max-records",
-                            "90",
-                            "--parallelism",
-                            "2"
-                        },
-                        new PrintStream(out, true, StandardCharsets.UTF_8),
-                        new PrintStream(err, true, StandardCharsets.UTF_8));
-        String stderr = err.toString(StandardCharsets.UTF_8);
-        assertEquals(0, status, stderr);
+        CliRun run =
+                CliRun.of(
+                        "run",
+                        "--demo",
+                        "--demo-step-ms",
+                        "200",
+                        "--print",
+                        "json",
+                        "--max-records",
+                        "90",
+                        "--parallelism",
+                        "2");
+        String stderr = run.err();
+        assertEquals(0, run.status(), stderr);
         assertTrue(stderr.contains("embedded Kafka broker at "), stderr);
 
-        List<String> lines = out.toString(StandardCharsets.UTF_8).lines().toList();
+        List<String> lines = run.out().lines().toList();
         assertEquals(90, lines.size(), "stdout holds exactly the records");
         Map<String, Long> lastBatches = new HashMap<>();
         boolean sawPerChannel = false;

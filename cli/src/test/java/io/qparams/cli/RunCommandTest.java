@@ -3,10 +3,7 @@ package io.qparams.cli;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -54,19 +51,10 @@ class RunCommandTest {
     }
 
     private static String assertRefused(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        String[] full = new String[args.length + 1];
-        full[0] = "run";
-        System.arraycopy(args, 0, full, 1, args.length);
-        int status =
-                QParams.run(
-                        full,
-                        new PrintStream(out, true, StandardCharsets.UTF_8),
-                        new PrintStream(err, true, StandardCharsets.UTF_8));
-        String stderr = err.toString(StandardCharsets.UTF_8);
-        assertEquals(2, status, stderr);
-        assertEquals("", out.toString(StandardCharsets.UTF_8));
+        CliRun run = CliRun.of("run", args);
+        String stderr = run.err();
+        assertEquals(2, run.status(), stderr);
+        assertEquals("", run.out());
         assertEquals(1, stderr.strip().lines().count(), stderr);
         assertTrue(stderr.startsWith("qparams run: "), stderr);
         return stderr;

@@ -3,7 +3,6 @@ package io.qparams.job;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.MetricOptions;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.InjectClusterRESTAddress;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
@@ -14,6 +13,7 @@ import io.qparams.job.testutil.EmbeddedKafkaExtension;
 import io.qparams.job.testutil.FlinkRest;
 import io.qparams.job.testutil.JobUnderTest;
 import io.qparams.job.testutil.JsonBatches;
+import io.qparams.job.testutil.MiniClusters;
 import io.qparams.job.testutil.QParamsAssertions;
 import io.qparams.job.testutil.Replay;
 import io.qparams.job.testutil.TopicReader;
@@ -40,6 +40,9 @@ import java.util.concurrent.TimeUnit;
 
 import static io.qparams.job.testutil.NpyBytes.f4;
 import static io.qparams.job.testutil.NpyBytes.npy;
+import static io.qparams.job.testutil.ObserverYaml.SYMMETRIC_WEIGHTS;
+import static io.qparams.job.testutil.ObserverYaml.rule;
+import static io.qparams.job.testutil.ObserverYaml.withNonfinite;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -57,13 +60,7 @@ class DeadLetterCorpusITCase {
     @RegisterExtension static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setConfiguration(fastMetrics())
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(4)
-                            .build());
+    static final MiniClusterExtension FLINK = MiniClusters.oneTaskManager(4, fastMetrics());
 
     static final int MAX_BATCH_BYTES = 4096;
     static final Duration TIMEOUT = Duration.ofSeconds(90);
@@ -73,22 +70,11 @@ class DeadLetterCorpusITCase {
      * on axis 2.
      */
     static String config(String nonfinite) {
-        return String.join(
-                "\n",
-                "nonfinite: " + nonfinite,
-                "observers:",
-                "  - match: \"*.weight\"",
-                "    observer: PerChannelMinMaxObserver",
-                "    ch_axis: 0",
-                "    dtype: qint8",
-                "    qscheme: per_channel_symmetric",
-                "  - match: \"*.axis2\"",
-                "    observer: MovingAveragePerChannelMinMaxObserver",
-                "    ch_axis: 2",
-                "  - match: \"*.act\"",
-                "    observer: MovingAverageMinMaxObserver",
-                "    averaging_constant: 0.25",
-                "");
+        return withNonfinite(
+                nonfinite,
+                SYMMETRIC_WEIGHTS,
+                rule("*.axis2", "MovingAveragePerChannelMinMaxObserver", "ch_axis: 2"),
+                rule("*.act", "MovingAverageMinMaxObserver", "averaging_constant: 0.25"));
     }
 
     private static Configuration fastMetrics() {

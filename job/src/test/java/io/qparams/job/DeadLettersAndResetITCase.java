@@ -1,7 +1,6 @@
 package io.qparams.job;
 
 import org.apache.flink.runtime.minicluster.MiniCluster;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
@@ -9,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.qparams.job.testutil.EmbeddedKafkaExtension;
 import io.qparams.job.testutil.JobUnderTest;
 import io.qparams.job.testutil.JsonBatches;
+import io.qparams.job.testutil.MiniClusters;
 import io.qparams.job.testutil.QParamsAssertions;
 import io.qparams.job.testutil.TopicReader;
 import io.qparams.observers.BatchMinMax;
@@ -29,6 +29,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import static io.qparams.job.testutil.ObserverYaml.rule;
+import static io.qparams.job.testutil.ObserverYaml.withNonfinite;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -40,24 +42,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class DeadLettersAndResetITCase {
     @RegisterExtension static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
 
-    @RegisterExtension
-    static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(4)
-                            .build());
+    @RegisterExtension static final MiniClusterExtension FLINK = MiniClusters.oneTaskManager(4);
 
     static final String CONFIG =
-            String.join(
-                    "\n",
-                    "nonfinite: reject",
-                    "observers:",
-                    "  - match: \"*.weight\"",
-                    "    observer: PerChannelMinMaxObserver",
-                    "  - match: \"layer.*\"",
-                    "    observer: MinMaxObserver",
-                    "");
+            withNonfinite(
+                    "reject",
+                    rule("*.weight", "PerChannelMinMaxObserver"),
+                    rule("layer.*", "MinMaxObserver"));
     static final Duration TIMEOUT = Duration.ofSeconds(60);
 
     @TempDir Path dir;

@@ -4,7 +4,6 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.runtime.checkpoint.CompletedCheckpointStats;
 import org.apache.flink.runtime.minicluster.MiniCluster;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.InjectClusterRESTAddress;
 import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -14,6 +13,7 @@ import io.qparams.job.testutil.EmbeddedKafkaExtension;
 import io.qparams.job.testutil.FlinkRest;
 import io.qparams.job.testutil.JobUnderTest;
 import io.qparams.job.testutil.JsonBatches;
+import io.qparams.job.testutil.MiniClusters;
 import io.qparams.job.testutil.QParamsAssertions;
 import io.qparams.job.testutil.Replay;
 import io.qparams.job.testutil.TopicReader;
@@ -42,6 +42,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static io.qparams.job.testutil.ObserverYaml.observers;
+import static io.qparams.job.testutil.ObserverYaml.rule;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
@@ -57,13 +59,7 @@ class FailureRecoveryITCase {
     @RegisterExtension static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setConfiguration(spreadOut())
-                            .setNumberTaskManagers(2)
-                            .setNumberSlotsPerTaskManager(2)
-                            .build());
+    static final MiniClusterExtension FLINK = MiniClusters.taskManagers(2, 2, spreadOut());
 
     /**
      * One subtask of each operator per TaskManager: terminating either TaskManager hits the job.
@@ -87,16 +83,9 @@ class FailureRecoveryITCase {
     static final Duration TIMEOUT = Duration.ofSeconds(120);
 
     static final String CONFIG =
-            String.join(
-                    "\n",
-                    "observers:",
-                    "  - match: \"*.weight\"",
-                    "    observer: PerChannelMinMaxObserver",
-                    "    ch_axis: 0",
-                    "  - match: \"*\"",
-                    "    observer: MovingAverageMinMaxObserver",
-                    "    averaging_constant: 0.1",
-                    "");
+            observers(
+                    rule("*.weight", "PerChannelMinMaxObserver", "ch_axis: 0"),
+                    rule("*", "MovingAverageMinMaxObserver", "averaging_constant: 0.1"));
 
     @TempDir Path dir;
 

@@ -1,6 +1,5 @@
 package io.qparams.job;
 
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -8,6 +7,7 @@ import io.qparams.connectors.batch.NpyWriter;
 import io.qparams.job.testutil.EmbeddedKafkaExtension;
 import io.qparams.job.testutil.JobUnderTest;
 import io.qparams.job.testutil.JsonBatches;
+import io.qparams.job.testutil.MiniClusters;
 import io.qparams.job.testutil.QParamsAssertions;
 import io.qparams.job.testutil.TopicReader;
 import io.qparams.observers.BatchMinMax;
@@ -33,6 +33,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
+import static io.qparams.job.testutil.ObserverYaml.SYMMETRIC_WEIGHTS;
+import static io.qparams.job.testutil.ObserverYaml.rule;
+import static io.qparams.job.testutil.ObserverYaml.withNonfinite;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
@@ -43,37 +46,24 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class PipelineBitsITCase {
     @RegisterExtension static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
 
-    @RegisterExtension
-    static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(4)
-                            .build());
+    @RegisterExtension static final MiniClusterExtension FLINK = MiniClusters.oneTaskManager(4);
 
     static final String CONFIG =
-            String.join(
-                    "\n",
-                    "nonfinite: reject",
-                    "observers:",
-                    "  - match: \"*.weight\"",
-                    "    observer: PerChannelMinMaxObserver",
-                    "    ch_axis: 0",
-                    "    dtype: qint8",
-                    "    qscheme: per_channel_symmetric",
-                    "  - match: \"*.pc_act\"",
-                    "    observer: MovingAveragePerChannelMinMaxObserver",
-                    "    ch_axis: 1",
-                    "    averaging_constant: 0.1",
-                    "  - match: \"minmax.*\"",
-                    "    observer: MinMaxObserver",
-                    "    qscheme: per_tensor_symmetric",
-                    "  - match: \"*\"",
-                    "    observer: MovingAverageMinMaxObserver",
-                    "    averaging_constant: 0.01",
-                    "    dtype: quint8",
-                    "    qscheme: per_tensor_affine",
-                    "");
+            withNonfinite(
+                    "reject",
+                    SYMMETRIC_WEIGHTS,
+                    rule(
+                            "*.pc_act",
+                            "MovingAveragePerChannelMinMaxObserver",
+                            "ch_axis: 1",
+                            "averaging_constant: 0.1"),
+                    rule("minmax.*", "MinMaxObserver", "qscheme: per_tensor_symmetric"),
+                    rule(
+                            "*",
+                            "MovingAverageMinMaxObserver",
+                            "averaging_constant: 0.01",
+                            "dtype: quint8",
+                            "qscheme: per_tensor_affine"));
 
     static final String[] TENSORS = {
         "enc.0.weight", "enc.0.pc_act", "minmax.logits", "enc.0.out", "enc.1.out", "dec.out"

@@ -3,7 +3,6 @@ package io.qparams.job;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.SavepointFormatType;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.InjectClusterRESTAddress;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
@@ -11,6 +10,7 @@ import io.qparams.job.testutil.EmbeddedKafkaExtension;
 import io.qparams.job.testutil.FlinkRest;
 import io.qparams.job.testutil.JobUnderTest;
 import io.qparams.job.testutil.JsonBatches;
+import io.qparams.job.testutil.MiniClusters;
 import io.qparams.job.testutil.Replay;
 import io.qparams.job.testutil.TopicReader;
 import org.apache.kafka.clients.admin.Admin;
@@ -40,6 +40,9 @@ import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import static io.qparams.job.testutil.ObserverYaml.SYMMETRIC_WEIGHTS;
+import static io.qparams.job.testutil.ObserverYaml.rule;
+import static io.qparams.job.testutil.ObserverYaml.withNonfinite;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -55,13 +58,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SavepointCompatibilityITCase {
     @RegisterExtension static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
 
-    @RegisterExtension
-    static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(4)
-                            .build());
+    @RegisterExtension static final MiniClusterExtension FLINK = MiniClusters.oneTaskManager(4);
 
     static final String V1 = "/compat/savepoint-v1/";
 
@@ -82,19 +79,10 @@ class SavepointCompatibilityITCase {
     static final Duration TIMEOUT = Duration.ofSeconds(90);
 
     static final String CONFIG =
-            String.join(
-                    "\n",
-                    "nonfinite: reject",
-                    "observers:",
-                    "  - match: \"*.weight\"",
-                    "    observer: PerChannelMinMaxObserver",
-                    "    ch_axis: 0",
-                    "    dtype: qint8",
-                    "    qscheme: per_channel_symmetric",
-                    "  - match: \"*\"",
-                    "    observer: MovingAverageMinMaxObserver",
-                    "    averaging_constant: 0.1",
-                    "");
+            withNonfinite(
+                    "reject",
+                    SYMMETRIC_WEIGHTS,
+                    rule("*", "MovingAverageMinMaxObserver", "averaging_constant: 0.1"));
 
     @TempDir Path dir;
 

@@ -31,6 +31,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
+import static io.qparams.job.testutil.ObserverYaml.SYMMETRIC_WEIGHTS;
+import static io.qparams.job.testutil.ObserverYaml.observers;
+import static io.qparams.job.testutil.ObserverYaml.rule;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -44,18 +47,9 @@ class ObserveFunctionTest {
     @Parameter String backend;
 
     static final String CONFIG =
-            String.join(
-                    "\n",
-                    "observers:",
-                    "  - match: \"*.weight\"",
-                    "    observer: PerChannelMinMaxObserver",
-                    "    ch_axis: 0",
-                    "    dtype: qint8",
-                    "    qscheme: per_channel_symmetric",
-                    "  - match: \"*\"",
-                    "    observer: MovingAverageMinMaxObserver",
-                    "    averaging_constant: 0.25",
-                    "");
+            observers(
+                    SYMMETRIC_WEIGHTS,
+                    rule("*", "MovingAverageMinMaxObserver", "averaging_constant: 0.25"));
     static final String ACT = "enc.out";
     static final String WEIGHT = "enc.weight";
 

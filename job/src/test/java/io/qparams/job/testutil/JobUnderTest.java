@@ -45,9 +45,10 @@ public final class JobUnderTest implements AutoCloseable {
                 dir,
                 yaml,
                 parallelism,
-                EmbeddedKafkaExtension.randomTopic("activations"),
-                EmbeddedKafkaExtension.randomTopic("control"),
-                EmbeddedKafkaExtension.randomTopic("group"),
+                new Sources(
+                        EmbeddedKafkaExtension.randomTopic("activations"),
+                        EmbeddedKafkaExtension.randomTopic("control"),
+                        EmbeddedKafkaExtension.randomTopic("group")),
                 List.of(extraArgs));
     }
 
@@ -63,21 +64,27 @@ public final class JobUnderTest implements AutoCloseable {
             String... extraArgs)
             throws Exception {
         return new JobUnderTest(
-                kafka, dir, yaml, parallelism, input, control, groupId, List.of(extraArgs));
+                kafka,
+                dir,
+                yaml,
+                parallelism,
+                new Sources(input, control, groupId),
+                List.of(extraArgs));
     }
+
+    /** What the job's Kafka sources read: the input and control topics, and the consumer group. */
+    private record Sources(String input, String control, String groupId) {}
 
     private JobUnderTest(
             EmbeddedKafkaExtension kafka,
             Path dir,
             String yaml,
             int parallelism,
-            String input,
-            String control,
-            String groupId,
+            Sources sources,
             List<String> extraArgs)
             throws Exception {
-        this.input = input;
-        this.control = control;
+        this.input = sources.input();
+        this.control = sources.control();
         this.output = EmbeddedKafkaExtension.randomTopic("qparams");
         this.dlq = EmbeddedKafkaExtension.randomTopic("dlq");
         List<String> args =
@@ -94,7 +101,7 @@ public final class JobUnderTest implements AutoCloseable {
                                 "--control-topic",
                                 control,
                                 "--group-id",
-                                groupId,
+                                sources.groupId(),
                                 "--parallelism",
                                 Integer.toString(parallelism),
                                 "--checkpoint-interval",
