@@ -10,6 +10,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 
 /**
@@ -22,6 +23,9 @@ public final class FlinkRest {
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final URI base;
 
+    /** How long {@link #get} keeps asking when the REST server does not answer in time. */
+    static final Duration ANSWER_DEADLINE = Duration.ofMinutes(2);
+
     /**
      * @param restAddress the REST endpoint, e.g. from {@code @InjectClusterRESTAddress}
      */
@@ -30,14 +34,31 @@ public final class FlinkRest {
         this.base = URI.create(s.endsWith("/") ? s : s + "/");
     }
 
+    /**
+     * One answer of the REST API. A request that times out is sent again until {@link
+     * #ANSWER_DEADLINE}: on a loaded machine the MiniCluster's REST server can take longer than one
+     * request's timeout to answer, and the test waits for the answer, not for the first try.
+     */
     public JsonNode get(String path) throws IOException, InterruptedException {
-        HttpResponse<String> response =
-                http.send(
-                        HttpRequest.newBuilder(base.resolve(path))
-                                .timeout(Duration.ofSeconds(10))
-                                .GET()
-                                .build(),
-                        HttpResponse.BodyHandlers.ofString());
+        long deadline = System.nanoTime() + ANSWER_DEADLINE.toNanos();
+        HttpResponse<String> response;
+        while (true) {
+            try {
+                response =
+                        http.send(
+                                HttpRequest.newBuilder(base.resolve(path))
+                                        .timeout(Duration.ofSeconds(20))
+                                        .GET()
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString());
+                break;
+            } catch (HttpTimeoutException e) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError(
+                            "GET " + path + ": no answer within " + ANSWER_DEADLINE, e);
+                }
+            }
+        }
         if (response.statusCode() != 200) {
             throw new AssertionError(
                     "GET " + path + ": HTTP " + response.statusCode() + " " + response.body());
