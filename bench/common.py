@@ -53,7 +53,17 @@ def payloads(kind, shape, seed=1):
 
 
 def admin(bootstrap):
-    return AdminClient({"bootstrap.servers": bootstrap})
+    return AdminClient({"bootstrap.servers": bootstrap, "log_level": 4})  # librdkafka: warnings and worse
+
+
+def delete_topics(bootstrap, prefix):
+    """Deletes every topic whose name starts with prefix; returns their names."""
+    client = admin(bootstrap)
+    names = [t for t in client.list_topics(timeout=30).topics if t.startswith(prefix)]
+    if names:
+        for future in client.delete_topics(names, operation_timeout=60, request_timeout=60).values():
+            future.result(timeout=90)
+    return names
 
 
 def create_topic(bootstrap, topic, partitions=PARTITIONS, config=None):
@@ -67,7 +77,7 @@ def create_topic(bootstrap, topic, partitions=PARTITIONS, config=None):
 
 def metadata_consumer(bootstrap):
     return Consumer({"bootstrap.servers": bootstrap, "group.id": "bench-metadata",
-                     "enable.auto.commit": False})
+                     "enable.auto.commit": False, "log_level": 4})
 
 
 def end_offsets(consumer, topic):

@@ -78,7 +78,7 @@ def main():
             t = meta["topics"][w]
             peer = medians[w].get("python", {}).get("records")
             print(f"  {w}: {t['records']:,} records, {t['bytes'] / 2**20:,.0f} MiB (key + value, "
-                  f"{t['bytes_per_record']:,.0f} bytes a record); Python peer on the first {peer:,} of them"
+                  f"{t['bytes_per_record']:,.0f} bytes a record); Python peer on the first {peer:,.0f} of them"
                   if peer else f"  {w}: {t['records']:,} records, {t['bytes'] / 2**20:,.0f} MiB")
 
     ratios = []

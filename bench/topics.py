@@ -2,15 +2,18 @@
 """Topic helpers for bench/run; each prints its result on stdout, progress and errors on stderr.
 
   topics.py create --bootstrap B --topic T [--partitions 4] [--log-append-time]
+  topics.py delete --bootstrap B --topic PREFIX
+      deletes every topic whose name starts with PREFIX
   topics.py count  --bootstrap B --topic T
       sum of the end offsets (0 for a missing topic)
   topics.py wait   --bootstrap B --topic T --count N [--pid PID] [--stall-seconds 120] [--deadline-seconds 1800]
       polls the end offsets until they sum to >= N; exit 1 (one line on stderr) when the deadline
       passes, when nothing arrived for --stall-seconds, or when process PID (the job) exits
-  topics.py rate   --bootstrap B --topic T --count N
+  topics.py rate   --bootstrap B --topic T --count N [--observer NAME]
       reads the output topic and prints {"records", "seconds", "rec_s", ...} from its LogAppendTime
       timestamps: the records appended after the first append, over the time from the first append
-      to the last, so the job's start-up is excluded
+      to the last, so the job's start-up is excluded; with --observer, fails unless the first record
+      of every partition names that observer (the job applied the bench's config)
 """
 import argparse
 import json
@@ -71,16 +74,22 @@ def wait(a):
 def rate(a):
     stamps = []
     wrong_type = []
+    observers = {}
 
     def on_message(m):
         ts_type, ts = m.timestamp()
         if ts_type != TIMESTAMP_LOG_APPEND_TIME:
             wrong_type.append(ts_type)
         stamps.append(ts)
+        if m.partition() not in observers:
+            observers[m.partition()] = json.loads(m.value()).get("observer")
 
     common.read_all(a.bootstrap, a.topic, on_message, expected=a.count)
     if wrong_type:
         sys.exit(f"topics.py rate: {a.topic} has no LogAppendTime timestamps (create it with --log-append-time)")
+    if a.observer and set(observers.values()) != {a.observer}:
+        sys.exit(f"topics.py rate: {a.topic} holds records of {sorted(set(map(str, observers.values())))}, "
+                 f"not {a.observer}")
     first, last = min(stamps), max(stamps)
     after_first = sum(1 for t in stamps if t > first)
     seconds = (last - first) / 1000.0
@@ -93,7 +102,7 @@ def rate(a):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("command", choices=["create", "count", "wait", "rate"])
+    ap.add_argument("command", choices=["create", "delete", "count", "wait", "rate"])
     ap.add_argument("--bootstrap", required=True)
     ap.add_argument("--topic", required=True)
     ap.add_argument("--partitions", type=int, default=common.PARTITIONS)
@@ -102,10 +111,14 @@ def main():
     ap.add_argument("--pid", type=int)
     ap.add_argument("--stall-seconds", type=float, default=120)
     ap.add_argument("--deadline-seconds", type=float, default=1800)
+    ap.add_argument("--observer")
     a = ap.parse_args()
     if a.command == "create":
         config = {"message.timestamp.type": "LogAppendTime"} if a.log_append_time else {}
         common.create_topic(a.bootstrap, a.topic, a.partitions, config)
+        return 0
+    if a.command == "delete":
+        common.delete_topics(a.bootstrap, a.topic)
         return 0
     if a.command == "count":
         c = common.metadata_consumer(a.bootstrap)
