@@ -1,8 +1,8 @@
 """Shared by the bench/*.py clients: the workloads' records, and small Kafka helpers.
 
-Each workload is 50 tensors round-robin over 4 partitions: record i belongs to tensor i % 50,
-keyed by the tensor's name, and tensor t always goes to partition t % 4 (so every partition holds
-12 or 13 tensors: balanced, unlike a key hash).
+Each workload is 50 tensors (fill.py --tensors changes it) round-robin over 4 partitions: record i
+belongs to tensor i % 50, keyed by the tensor's name, and tensor t always goes to partition t % 4
+(so every partition holds 12 or 13 tensors: balanced, unlike a key hash).
 """
 import io
 import json
@@ -25,8 +25,9 @@ def log(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
-def tensor_name(t):
-    return f"layer{t:02d}.output"  # fixed length: every key is 13 bytes
+def tensor_name(t, tensors=TENSORS):
+    """layer00.output ... layer49.output: one width per workload, so every key has the same length."""
+    return f"layer{t:0{max(2, len(str(tensors - 1)))}d}.output"
 
 
 def partition_of(t):

@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """Fills a new input topic with one workload's records; prints what it wrote as one JSON line.
 
-  fill.py --bootstrap HOST:PORT --topic T --kind npy|stats [--shape 256,1024] --records N
+  fill.py --bootstrap HOST:PORT --topic T --kind npy|stats [--shape 256,1024] --records N [--tensors 50]
 
-4 partitions, 50 tensors round-robin (see common.py), `content-type` header on every record.
+4 partitions, the tensors round-robin (see common.py), `content-type` header on every record.
 The filler's own speed is not measured.
 """
 import argparse
@@ -22,11 +22,12 @@ def main():
     ap.add_argument("--kind", choices=["npy", "stats"], required=True)
     ap.add_argument("--shape", default="")
     ap.add_argument("--records", type=int, required=True)
+    ap.add_argument("--tensors", type=int, default=common.TENSORS)
     a = ap.parse_args()
 
     shape = tuple(int(s) for s in a.shape.split(",")) if a.shape else ()
     values, content_type = common.payloads(a.kind, shape)
-    keys = [common.tensor_name(t).encode() for t in range(common.TENSORS)]
+    keys = [common.tensor_name(t, a.tensors).encode() for t in range(a.tensors)]
     headers = [("content-type", content_type)]
 
     common.create_topic(a.bootstrap, a.topic)
@@ -41,8 +42,8 @@ def main():
     started = time.monotonic()
     total_bytes = 0
     for i in range(a.records):
-        t = i % common.TENSORS
-        value = values[(i // common.TENSORS + t) % common.POOL]
+        t = i % a.tensors
+        value = values[(i // a.tensors + t) % common.POOL]
         while True:
             try:
                 p.produce(a.topic, key=keys[t], value=value, partition=common.partition_of(t), headers=headers,
@@ -57,7 +58,7 @@ def main():
     left = p.flush(120)
     if left or failures:
         raise SystemExit(f"fill.py: {left} records undelivered after 120 s; {failures[:1]}")
-    print(json.dumps({"topic": a.topic, "records": a.records, "bytes": total_bytes,
+    print(json.dumps({"topic": a.topic, "records": a.records, "tensors": a.tensors, "bytes": total_bytes,
                       "bytes_per_record": total_bytes / a.records, "value_bytes": len(values[0]),
                       "fill_seconds": round(time.monotonic() - started, 1)}))
 
