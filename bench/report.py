@@ -62,6 +62,11 @@ def main():
     print(f"qparams end to end ({meta['mode']} run, median of {meta['repeat']}; {meta['nproc']} cores, "
           f"load average {meta['load_before']} before, {meta['load_after']} after; commit {meta['commit']}; "
           f"{meta['seconds']} s)")
+    # Only the load before the run tells about other work: during it, the run itself keeps 2 cores busy.
+    before = float(meta["load_before"].split()[0])
+    if before > meta["nproc"]:
+        print(f"WARNING: a load average of {before:g} on {meta['nproc']} cores before the run: other work shared "
+              "the CPUs, these figures are noise (compare runs on a quiet machine only)")
     rows = [row for row in ROWS if row[0] in medians]
     widths = [52, 28, 28, 28, 28]
     header = ["workload (4 partitions, 50 tensors)"] + [label for _, label in COLUMNS]
