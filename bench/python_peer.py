@@ -11,7 +11,8 @@ topic. Stats are fed to the observer as the 2-element tensor [m, M]: the observe
 is exactly (m, M), which is what qparams' contract says applying stats means.
 
 Prints one JSON line: records/s between the first record processed and the last one delivered
-(after the producer's flush), so the consumer group's start-up is excluded, as for qparams.
+(after the producer's flush), so the consumer group's start-up is excluded, as for qparams; and
+the process's CPU time (all threads, librdkafka's and torch's included) per record over that time.
 """
 import argparse
 import io
@@ -79,15 +80,16 @@ def main():
             producer.poll(0)
             n += 1
             if first is None:
-                first = time.perf_counter()
+                first, first_cpu = time.perf_counter(), time.process_time()
         if msgs:
             last_seen = time.monotonic()
     producer.flush(60)
     # ---- end of the peer ----
 
-    seconds = time.perf_counter() - first
+    seconds, cpu = time.perf_counter() - first, time.process_time() - first_cpu
     consumer.close()
     print(json.dumps({"records": n, "seconds": round(seconds, 3), "rec_s": (n - 1) / seconds,
+                      "cpu_us_per_record": cpu * 1e6 / (n - 1),
                       "torch": torch.__version__, "torch_threads": torch.get_num_threads()}))
 
 

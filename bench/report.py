@@ -54,9 +54,9 @@ def main():
         medians.setdefault(m["workload"], {}).setdefault(m["column"], []).append(m)
     for w, columns in medians.items():
         for c, ms in columns.items():
-            keys = ["rec_s", "mib_s", "seconds", "records"] if w != "latency" else \
+            keys = ["rec_s", "mib_s", "seconds", "records", "cpu_us_per_record"] if w != "latency" else \
                 ["p50_ms", "p99_ms", "max_ms", "records", "rate", "achieved_rate"]
-            columns[c] = {k: median([x[k] for x in ms]) for k in keys} | {"repeats": len(ms)}
+            columns[c] = {k: median([x[k] for x in ms if x.get(k) is not None]) for k in keys} | {"repeats": len(ms)}
 
     print()
     print(f"qparams end to end ({meta['mode']} run, median of {meta['repeat']}; {meta['nproc']} cores, "
@@ -78,6 +78,16 @@ def main():
         cells = [label] + [cell(medians[w].get(c), unit) for c, _ in COLUMNS]
         print("| " + " | ".join(x.ljust(wd) for x, wd in zip(cells, widths)) + " |")
     if rows:
+        print()
+    if rows:
+        print()
+        print("CPU time per record, microseconds (the process's user + system time over the measured span, all its")
+        print("threads; the broker's share not counted; less sensitive to other load than the throughput):")
+        for w, label, _ in rows:
+            figures = [f"{name} {medians[w][c]['cpu_us_per_record']:,.0f}" for c, name in
+                       (("python", "Python peer"), ("p1", "qparams p=1"), ("p2", "qparams p=2"))
+                       if medians[w].get(c, {}).get("cpu_us_per_record") is not None]
+            print(f"  {w}: " + ", ".join(figures))
         print()
     for w, _, _ in ROWS:
         if w in medians and w in meta["topics"]:

@@ -7,8 +7,10 @@
   topics.py count  --bootstrap B --topic T
       sum of the end offsets (0 for a missing topic)
   topics.py wait   --bootstrap B --topic T --count N [--pid PID] [--stall-seconds 120] [--deadline-seconds 1800]
-      polls the end offsets until they sum to >= N; exit 1 (one line on stderr) when the deadline
-      passes, when nothing arrived for --stall-seconds, or when process PID (the job) exits
+      polls the end offsets until they sum to >= N, then prints {"records", "cpu_us_per_record"}:
+      the CPU time of process PID (the job) per record written after the first ones showed;
+      exit 1 (one line on stderr) when the deadline passes, when nothing arrived for
+      --stall-seconds, or when process PID exits
   topics.py rate   --bootstrap B --topic T --count N [--observer NAME]
       reads the output topic and prints {"records", "seconds", "rec_s", ...} from its LogAppendTime
       timestamps: the records appended after the first append, over the time from the first append
@@ -41,16 +43,32 @@ def alive(pid):
         return False
 
 
+def cpu_seconds(pid):
+    """User + system CPU time of every thread of the process so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wait(a):
     c = common.metadata_consumer(a.bootstrap)
     started = progress_at = moved_at = time.monotonic()
     seen = -1
+    first = None  # (records, CPU seconds of the job) when the first output records showed
     try:
         while True:
             n = sum(common.end_offsets(c, a.topic).values())
             now = time.monotonic()
+            cpu = cpu_seconds(a.pid) if a.pid and alive(a.pid) else None
+            if first is None and n > 0:
+                first = (n, cpu)
             if n >= a.count:
-                print(n)
+                result = {"records": n}
+                if first and cpu is not None and first[1] is not None and n > first[0]:
+                    # The job's CPU per output record from the first output on (start-up excluded), at
+                    # the resolution of this 0.5 s poll.
+                    result["cpu_us_per_record"] = (cpu - first[1]) * 1e6 / (n - first[0])
+                print(json.dumps(result))
                 return 0
             if n != seen:
                 seen, moved_at = n, now
