@@ -2,7 +2,7 @@
 """End-to-end latency of a running job at a steady input rate.
 
   latency.py --bootstrap B --input-topic T --output-topic O --rate 1000 --warmup-seconds 5
-             --seconds 30 --pid JOB_PID [--shape 1024]
+             --seconds 30 --pid JOB_PID [--shape 1024] [--dump FILE]
 
 The job must already read T (from the earliest offset) and write O, and O must have been created
 with message.timestamp.type=LogAppendTime. Produces 4 KiB float32 NPY batches of 50 tensors at a
@@ -75,6 +75,7 @@ def main():
     ap.add_argument("--shape", default="1024")
     ap.add_argument("--pid", type=int)
     ap.add_argument("--startup-deadline-seconds", type=float, default=300)
+    ap.add_argument("--dump", help="also write 'partition offset create_ms latency_ms' per measured record")
     a = ap.parse_args()
 
     values, content_type = common.payloads("npy", tuple(int(s) for s in a.shape.split(",")))
@@ -123,6 +124,11 @@ def main():
     common.read_all(a.bootstrap, a.output_topic, on_output)
     if len(latencies) != len(created):
         sys.exit(f"latency.py: {len(created) - len(latencies)} of {len(created)} steady records have no output")
+    if a.dump:
+        with open(a.dump, "w") as f:
+            f.write("partition\toffset\tcreate_ms\tlatency_ms\n")
+            for (p, o), ms in sorted(latencies.items(), key=lambda kv: created[kv[0]]):
+                f.write(f"{p}\t{o}\t{created[(p, o)]}\t{ms}\n")
     lat = sorted(latencies.values())
     print(json.dumps({"records": len(lat), "rate": a.rate, "achieved_rate": round(achieved, 1),
                       "p50_ms": percentile(lat, 50), "p99_ms": percentile(lat, 99), "max_ms": lat[-1],
