@@ -80,7 +80,6 @@ def main():
     if rows:
         print()
     if rows:
-        print()
         print("CPU time per record, microseconds (the process's user + system time over the measured span, all its")
         print("threads; the broker's share not counted; less sensitive to other load than the throughput):")
         for w, label, _ in rows:
