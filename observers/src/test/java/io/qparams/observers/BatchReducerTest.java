@@ -425,25 +425,26 @@ class BatchReducerTest {
         Arrays.fill(values, 1f);
         values[4321] = Float.NaN;
         values[17] = Float.NEGATIVE_INFINITY;
-        BatchReducer reducer =
-                BatchReducer.forSpec(
-                        ObserverSpec.builder(ObserverKind.MinMaxObserver).build(),
-                        new long[] {10_000},
-                        false,
-                        NonFinitePolicy.PROPAGATE);
-        reducer.accept(values, 0, values.length);
-        BatchMinMax result = reducer.finish();
+        BatchMinMax result = perTensorMinMaxPropagating(values);
         assertTrue(Float.isNaN(result.min(0)) && Float.isNaN(result.max(0)), result.toString());
 
         values[4321] = 2f;
-        reducer =
+        assertEquals(
+                BatchMinMax.perTensor(Float.NEGATIVE_INFINITY, 2f),
+                perTensorMinMaxPropagating(values));
+    }
+
+    /** A MinMaxObserver's reduction of one flat batch under {@code nonfinite: propagate}. */
+    private static BatchMinMax perTensorMinMaxPropagating(float[] values)
+            throws InvalidBatchException {
+        BatchReducer reducer =
                 BatchReducer.forSpec(
                         ObserverSpec.builder(ObserverKind.MinMaxObserver).build(),
-                        new long[] {10_000},
+                        new long[] {values.length},
                         false,
                         NonFinitePolicy.PROPAGATE);
         reducer.accept(values, 0, values.length);
-        assertEquals(BatchMinMax.perTensor(Float.NEGATIVE_INFINITY, 2f), reducer.finish());
+        return reducer.finish();
     }
 
     @Test
