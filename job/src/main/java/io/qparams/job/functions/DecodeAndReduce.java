@@ -5,7 +5,6 @@ import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 
 import io.qparams.connectors.BatchPipeline;
-import io.qparams.connectors.batch.BatchDecoder;
 import io.qparams.connectors.kafka.DeadLetter;
 import io.qparams.connectors.kafka.KafkaInput;
 import io.qparams.job.ObserverConfigSource;
@@ -27,10 +26,6 @@ public final class DecodeAndReduce extends ProcessFunction<KafkaInput, TensorEve
     private final ObserverConfigSource configSource;
     private final int maxBatchBytes;
     private transient BatchPipeline pipeline;
-
-    public DecodeAndReduce(ObserverConfigSource configSource) {
-        this(configSource, BatchDecoder.DEFAULT_MAX_VALUE_BYTES);
-    }
 
     /**
      * @param maxBatchBytes larger values are refused before any parsing
