@@ -45,7 +45,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static io.qparams.job.testutil.ObserverYaml.observers;
 import static io.qparams.job.testutil.ObserverYaml.rule;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Failures while the job runs: 30 tensors x 100 batches stream in while checkpoints are taken every
@@ -247,7 +246,7 @@ class FailureRecoveryITCase {
             // failed over at least once: wait for numRestarts to show it (REST metrics refresh
             // every few seconds). Not two: after the restart every task may sit on the other
             // TaskManagers, and then the second kill fails nothing (seen in CI).
-            awaitRestarts(rest, job, 1);
+            rest.awaitRestarts(job.jobId(), 1, TIMEOUT);
         }
     }
 
@@ -313,27 +312,6 @@ class FailureRecoveryITCase {
      * once the job runs again, on both TaskManagers: the next termination then hits a running job,
      * and it rolls back to this checkpoint, not to the start.
      */
-    private static void awaitRestarts(FlinkRest rest, JobUnderTest job, long atLeast)
-            throws Exception {
-        long deadline = System.nanoTime() + TIMEOUT.toNanos();
-        long restarts;
-        while ((restarts = rest.numRestarts(job.jobId())) < atLeast) {
-            if (System.nanoTime() > deadline) {
-                fail(
-                        "job "
-                                + job.jobId()
-                                + " restarted "
-                                + restarts
-                                + " times after "
-                                + TIMEOUT
-                                + ", expected "
-                                + atLeast
-                                + " or more");
-            }
-            Thread.sleep(500);
-        }
-    }
-
     private static void awaitCheckpointTriggeredAfter(
             MiniCluster cluster, JobUnderTest job, long epochMillis) throws Exception {
         long deadline = System.nanoTime() + TIMEOUT.toNanos();

@@ -86,8 +86,7 @@ public final class FlinkRest {
 
     /**
      * Entries of {@code GET /jobs/<id>/exceptions}: every failure that restarted (or ended) the
-     * job. The REST server answers from a copy of the job's state that may be seconds old: to see a
-     * failure that just happened, {@link #awaitExceptionCount wait} for it.
+     * job. The REST server answers from a copy of the job's state that may be seconds old.
      */
     public int exceptionCount(JobID job) throws IOException, InterruptedException {
         JsonNode history = get("jobs/" + job + "/exceptions").get("exceptionHistory");
@@ -95,27 +94,27 @@ public final class FlinkRest {
     }
 
     /**
-     * Waits until the job's exception history holds at least {@code n} entries; fails after the
-     * timeout.
+     * Waits until the job's {@code numRestarts} is at least {@code n} (the REST metrics are
+     * refreshed every few seconds); fails after the timeout.
      */
-    public void awaitExceptionCount(JobID job, int n, Duration timeout)
+    public void awaitRestarts(JobID job, long n, Duration timeout)
             throws IOException, InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        int count;
-        while ((count = exceptionCount(job)) < n) {
+        long restarts;
+        while ((restarts = numRestarts(job)) < n) {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError(
                         "job "
                                 + job
-                                + " has "
-                                + count
-                                + " exceptions after "
+                                + " restarted "
+                                + restarts
+                                + " times after "
                                 + timeout
                                 + ", expected "
                                 + n
                                 + " or more");
             }
-            Thread.sleep(200);
+            Thread.sleep(500);
         }
     }
 }
