@@ -9,6 +9,9 @@ import io.qparams.observers.Observer;
 import io.qparams.observers.ObserverConfig;
 import io.qparams.observers.ObserverState;
 
+import java.util.HashMap;
+import java.util.Map;
+
 /**
  * One batch's way from a record value to a qparams record, written once for the job and for {@code
  * qparams calibrate}: find the tensor's rule, decode and reduce the value as the rule's observer
@@ -21,8 +24,17 @@ import io.qparams.observers.ObserverState;
  * <p>One per thread: not thread-safe (the decoder reuses its buffers).
  */
 public final class BatchPipeline {
+    /**
+     * Tensor names whose rule is remembered; past it the memory starts afresh (a bound, not an LRU:
+     * models have far fewer tensors, and a stream of ever-new names only costs the glob matches).
+     */
+    static final int RULE_CACHE_ENTRIES = 1 << 16;
+
     private final ObserverConfig config;
     private final BatchDecoder decoder;
+
+    /** Tensor name to rule index: every batch asks, and the globs are regular expressions. */
+    private final Map<String, Integer> rules = new HashMap<>();
 
     public BatchPipeline(ObserverConfig config) {
         this(config, BatchDecoder.DEFAULT_MAX_VALUE_BYTES);
@@ -43,7 +55,14 @@ public final class BatchPipeline {
      * @throws InvalidBatchException when no rule matches
      */
     public int ruleFor(String tensor) throws InvalidBatchException {
-        int rule = config.ruleIndexFor(tensor);
+        Integer known = rules.get(tensor);
+        int rule = known != null ? known : config.ruleIndexFor(tensor);
+        if (known == null && rule >= 0) {
+            if (rules.size() == RULE_CACHE_ENTRIES) {
+                rules.clear();
+            }
+            rules.put(tensor, rule);
+        }
         if (rule < 0) {
             throw new InvalidBatchException("no observer rule matches tensor '" + tensor + "'");
         }

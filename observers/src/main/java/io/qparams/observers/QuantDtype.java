@@ -1,7 +1,5 @@
 package io.qparams.observers;
 
-import java.util.Locale;
-
 /**
  * The quantized dtypes an observer can target, with torch's default ranges ({@code
  * torch.ao.quantization.utils.calculate_qmin_qmax}).
@@ -66,8 +64,9 @@ public enum QuantDtype {
                         + " uint8, int8, int16, uint16 and int32 data type");
     }
 
+    /** torch's spelling without the {@code torch.} prefix: the constants are named so. */
     @Override
     public String toString() {
-        return name().toLowerCase(Locale.ROOT);
+        return name();
     }
 }

@@ -33,6 +33,7 @@ public final class BatchDecoder {
     private final int maxValueBytes;
     private final float[] chunk = new float[CHUNK_FLOATS];
     private final JsonBatchDecoder json = new JsonBatchDecoder(chunk);
+    private final NpyHeader.Cache headers = new NpyHeader.Cache();
 
     public BatchDecoder() {
         this(DEFAULT_MAX_VALUE_BYTES);
@@ -119,7 +120,7 @@ public final class BatchDecoder {
 
     private BatchMinMax decodeNpy(byte[] value, ObserverSpec spec, NonFinitePolicy policy)
             throws InvalidBatchException {
-        NpyHeader header = NpyHeader.parse(value);
+        NpyHeader header = headers.parse(value);
         long numel = BatchReducer.numel(header.shape);
         int itemSize = header.dtype.itemSize();
         long dataBytes = value.length - header.dataOffset;

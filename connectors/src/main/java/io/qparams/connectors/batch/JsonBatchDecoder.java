@@ -3,6 +3,7 @@ package io.qparams.connectors.batch;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import io.qparams.connectors.Reasons;
 import io.qparams.connectors.records.FloatJson;
 import io.qparams.observers.BatchMinMax;
@@ -24,7 +25,12 @@ import java.util.Arrays;
  * is parsed a second time.
  */
 final class JsonBatchDecoder {
-    static final JsonFactory FACTORY = JsonFactory.builder().build();
+    /**
+     * Numbers through Jackson's bundled FastDoubleParser: correctly rounded like {@link
+     * Double#parseDouble} (the same double for every input, JsonNumbersTest), several times faster.
+     */
+    static final JsonFactory FACTORY =
+            JsonFactory.builder().enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER).build();
 
     private final float[] chunk;
     private BatchReducer reducer;

@@ -39,6 +39,79 @@ final class NpyHeader {
         this.dataOffset = dataOffset;
     }
 
+    /**
+     * The headers of recent records, by their exact bytes: a producer sends the same header with
+     * every batch of a tensor, and parsing the Python literal costs more than reducing a small
+     * batch. A header's meaning depends only on its bytes (magic to the end of the padding), so a
+     * record whose leading bytes equal a cached header's has that header. One per decoder: not
+     * thread-safe.
+     */
+    static final class Cache {
+        static final int ENTRIES = 64;
+        private final byte[][] bytes = new byte[ENTRIES][];
+        private final int[] hashes = new int[ENTRIES];
+        private final NpyHeader[] headers = new NpyHeader[ENTRIES];
+        private int next;
+
+        NpyHeader parse(byte[] value) throws InvalidBatchException {
+            int end = claimedDataOffset(value);
+            int hash = end < 0 ? 0 : hash(value, end);
+            if (end >= 0) {
+                for (int i = 0; i < ENTRIES; i++) {
+                    byte[] b = bytes[i];
+                    if (b != null
+                            && hashes[i] == hash
+                            && b.length == end
+                            && Arrays.equals(value, 0, end, b, 0, end)) {
+                        return headers[i];
+                    }
+                }
+            }
+            NpyHeader header = NpyHeader.parse(value);
+            if (header.dataOffset == end) {
+                bytes[next] = Arrays.copyOf(value, end);
+                hashes[next] = hash;
+                headers[next] = header;
+                next = (next + 1) % ENTRIES;
+            }
+            return header;
+        }
+
+        private static int hash(byte[] value, int end) {
+            int h = 1;
+            for (int i = 0; i < end; i++) {
+                h = 31 * h + value[i];
+            }
+            return h;
+        }
+
+        /**
+         * Where the data would start by the version and header length fields, or -1 when they are
+         * missing or out of range (the full parse then says why).
+         */
+        private static int claimedDataOffset(byte[] value) {
+            if (value.length < 12 || value[7] != 0) {
+                return -1;
+            }
+            int major = value[6];
+            long length;
+            if (major == 1) {
+                length = (value[8] & 0xff) | (value[9] & 0xff) << 8;
+                length += 10;
+            } else if (major == 2 || major == 3) {
+                length =
+                        (value[8] & 0xffL)
+                                | (value[9] & 0xffL) << 8
+                                | (value[10] & 0xffL) << 16
+                                | (value[11] & 0xffL) << 24;
+                length += 12;
+            } else {
+                return -1;
+            }
+            return length <= value.length ? (int) length : -1;
+        }
+    }
+
     static boolean startsWithMagicByte(byte[] value) {
         return value.length > 0 && value[0] == MAGIC[0];
     }

@@ -1,5 +1,7 @@
 package io.qparams.connectors.records;
 
+import com.fasterxml.jackson.core.io.NumberInput;
+
 /**
  * float32 values as JSON text that gives the exact bits back when read as a double and rounded to
  * float32 (CONTRACT section 3). Non-finite values are the strings "NaN", "Infinity", "-Infinity".
@@ -17,7 +19,8 @@ public final class FloatJson {
             return null;
         }
         String shortest = Float.toString(f);
-        if (Float.floatToRawIntBits((float) Double.parseDouble(shortest))
+        // Jackson's FastDoubleParser: the same double as Double.parseDouble, faster.
+        if (Float.floatToRawIntBits((float) NumberInput.parseDouble(shortest, true))
                 == Float.floatToRawIntBits(f)) {
             return shortest;
         }
