@@ -15,13 +15,17 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.stream.Stream;
 
 /**
  * {@code qparams run}: the streaming job on Flink's embedded local executor. Without {@code
@@ -125,6 +129,17 @@ final class RunCommand implements Callable<Integer> {
                 options = options.withBootstrapServers(local.broker.bootstrapServers());
                 err.println("qparams: embedded Kafka broker at " + local.broker.bootstrapServers());
             }
+            if (options.checkpointDir() == null) {
+                // Flink's default keeps checkpoints in the JobManager's memory, 5 MiB per task:
+                // a few hundred per-channel tensors exceed it, and every failed checkpoint
+                // restarts the job. A local run cannot resume from its checkpoints after it ends.
+                local.checkpoints = Files.createTempDirectory("qparams-checkpoints-");
+                options = options.withCheckpointDir(local.checkpoints.toUri().toString());
+                err.println(
+                        "qparams: checkpoints in "
+                                + local.checkpoints
+                                + " (removed at exit; --checkpoint-dir to keep them)");
+            }
             local.job =
                     QParamsJob.start(StreamExecutionEnvironment.getExecutionEnvironment(), options);
             err.println(
@@ -208,6 +223,7 @@ final class RunCommand implements Callable<Integer> {
         volatile JobClient job;
         volatile QParamsPrinter printer;
         volatile DemoProducer producer;
+        volatile Path checkpoints;
         private volatile boolean stopped;
 
         boolean isStopping() {
@@ -246,6 +262,17 @@ final class RunCommand implements Callable<Integer> {
                 } catch (Exception e) {
                     // Best effort at exit; the broker's temporary folder goes with it when it can.
                 }
+            }
+            if (checkpoints != null) {
+                deleteTree(checkpoints);
+            }
+        }
+
+        private static void deleteTree(Path root) {
+            try (Stream<Path> paths = Files.walk(root)) {
+                paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            } catch (IOException | UncheckedIOException e) {
+                // Best effort at exit: a temporary folder left behind is harmless.
             }
         }
     }

@@ -21,6 +21,8 @@ import java.util.Objects;
  * @param config the {@code --config} file, or null for the built-in defaults
  * @param parallelism {@code --parallelism}, or null to keep the environment's default
  * @param maxBatchBytes input values above it go to the DLQ before any parsing
+ * @param bufferTimeout the longest a record waits in a network buffer before it is sent on
+ * @param checkpointDir where checkpoints go (a URI), or null for the cluster's setting
  */
 public record JobOptions(
         String bootstrapServers,
@@ -36,7 +38,9 @@ public record JobOptions(
         Delivery delivery,
         StartingOffsets startingOffsets,
         StateBackend stateBackend,
-        int maxBatchBytes)
+        int maxBatchBytes,
+        Duration bufferTimeout,
+        String checkpointDir)
         implements KafkaSettings {
 
     /**
@@ -68,6 +72,7 @@ public record JobOptions(
         Objects.requireNonNull(delivery, "delivery");
         Objects.requireNonNull(startingOffsets, "startingOffsets");
         Objects.requireNonNull(stateBackend, "stateBackend");
+        Objects.requireNonNull(bufferTimeout, "bufferTimeout");
         List<String> topics = List.of(inputTopic, outputTopic, dlqTopic, controlTopic);
         if (topics.stream().distinct().count() != topics.size()) {
             throw new IllegalArgumentException(
@@ -112,7 +117,9 @@ public record JobOptions(
                 delivery,
                 startingOffsets,
                 stateBackend,
-                maxBatchBytes);
+                maxBatchBytes,
+                bufferTimeout,
+                checkpointDir);
     }
 
     /**
@@ -134,7 +141,30 @@ public record JobOptions(
                 delivery,
                 startingOffsets,
                 stateBackend,
-                maxBatchBytes);
+                maxBatchBytes,
+                bufferTimeout,
+                checkpointDir);
+    }
+
+    /** A copy with another checkpoint directory ({@code qparams run}'s temporary one). */
+    public JobOptions withCheckpointDir(String uri) {
+        return new JobOptions(
+                bootstrapServers,
+                bootstrapServersGiven,
+                config,
+                inputTopic,
+                outputTopic,
+                dlqTopic,
+                controlTopic,
+                groupId,
+                parallelism,
+                checkpointInterval,
+                delivery,
+                startingOffsets,
+                stateBackend,
+                maxBatchBytes,
+                bufferTimeout,
+                uri);
     }
 
     /**

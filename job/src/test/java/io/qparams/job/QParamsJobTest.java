@@ -3,6 +3,7 @@ package io.qparams.job;
 import org.apache.flink.api.dag.Transformation;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExecutionOptions;
 import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
@@ -101,6 +102,27 @@ class QParamsJobTest {
                     conf.get(
                             RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_MAX_BACKOFF));
             assertFalse(conf.get(PipelineOptions.GENERIC_TYPES));
+            assertTrue(conf.get(PipelineOptions.OBJECT_REUSE));
+            assertEquals(Duration.ofMillis(10), conf.get(ExecutionOptions.BUFFER_TIMEOUT));
+            assertFalse(conf.contains(CheckpointingOptions.CHECKPOINTS_DIRECTORY));
+        }
+    }
+
+    @Test
+    void bufferTimeoutAndCheckpointDirComeFromTheFlags() {
+        JobOptions options =
+                JobOptions.parse(
+                        "--buffer-timeout", "0ms", "--checkpoint-dir", "file:///tmp/qparams-cp");
+        Configuration conf = QParamsJob.flinkConfiguration(options);
+        assertEquals(Duration.ZERO, conf.get(ExecutionOptions.BUFFER_TIMEOUT));
+        assertEquals(
+                "file:///tmp/qparams-cp", conf.get(CheckpointingOptions.CHECKPOINTS_DIRECTORY));
+        for (String bad : new String[] {"-1ms", "2s", "soon"}) {
+            IllegalArgumentException e =
+                    assertThrows(
+                            IllegalArgumentException.class,
+                            () -> JobOptions.parse("--buffer-timeout", bad));
+            assertTrue(e.getMessage().contains("--buffer-timeout"), e.getMessage());
         }
     }
 

@@ -131,6 +131,25 @@ public final class FlagConverters {
         }
     }
 
+    /** A duration of zero or more, up to a second (a buffer held longer is a stalled stream). */
+    public static final class BufferTimeout implements ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            String text = nonBlank(value);
+            Duration duration;
+            try {
+                duration = TimeUtils.parseDuration(text);
+            } catch (IllegalArgumentException | ArithmeticException e) {
+                throw new TypeConversionException(
+                        "'" + text + "': expected a duration such as 10ms, 0ms or 100ms");
+            }
+            if (duration.isNegative() || duration.compareTo(Duration.ofSeconds(1)) > 0) {
+                throw new TypeConversionException("'" + text + "': must be from 0ms to 1s");
+            }
+            return duration;
+        }
+    }
+
     /**
      * A size in bytes in Flink's MemorySize syntax (1048576, 512kb, 15mb), from 1kb to just below
      * 2gb (an array).

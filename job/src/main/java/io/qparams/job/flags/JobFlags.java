@@ -142,6 +142,27 @@ public final class JobFlags {
                             + " (default: ${DEFAULT-VALUE}).")
     private int maxBatchBytes;
 
+    @Option(
+            names = "--buffer-timeout",
+            paramLabel = "DURATION",
+            converter = FlagConverters.BufferTimeout.class,
+            defaultValue = "10ms",
+            description =
+                    "The longest a record waits in a network buffer between the job's tasks before"
+                            + " it is sent on: lower is less latency at low rates, 0ms sends every"
+                            + " record at once (slower); at high rates buffers fill first"
+                            + " (default: ${DEFAULT-VALUE}).")
+    private Duration bufferTimeout;
+
+    @Option(
+            names = "--checkpoint-dir",
+            paramLabel = "URI",
+            description =
+                    "Where checkpoints go, e.g. file:///var/lib/qparams/checkpoints, s3://bucket/"
+                            + "qparams (default: the cluster's execution.checkpointing.dir; qparams"
+                            + " run: a temporary directory removed when it ends).")
+    private String checkpointDir;
+
     /**
      * The options the flags give.
      *
@@ -165,7 +186,9 @@ public final class JobFlags {
                     delivery,
                     startingOffsets,
                     stateBackend,
-                    maxBatchBytes);
+                    maxBatchBytes,
+                    bufferTimeout,
+                    checkpointDir);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(command.commandLine(), e.getMessage(), e);
         }
