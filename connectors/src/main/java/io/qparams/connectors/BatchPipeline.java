@@ -21,7 +21,7 @@ import java.util.Map;
  * is an {@link InvalidBatchException} whose one-line message is the reason a dead letter or the CLI
  * gives.
  *
- * <p>One per thread: not thread-safe (the decoder reuses its buffers).
+ * <p>One per thread: not thread-safe (the decoder and the encoder reuse their buffers).
  */
 public final class BatchPipeline {
     /**
@@ -32,6 +32,7 @@ public final class BatchPipeline {
 
     private final ObserverConfig config;
     private final BatchDecoder decoder;
+    private final QParamsRecordEncoder encoder = new QParamsRecordEncoder();
 
     /** Tensor name to rule index: every batch asks, and the globs are regular expressions. */
     private final Map<String, Integer> rules = new HashMap<>();
@@ -102,7 +103,7 @@ public final class BatchPipeline {
             throws InvalidBatchException {
         Observer observer = observer(rule);
         observer.update(state, batch);
-        return QParamsRecordEncoder.encode(
+        return encoder.encode(
                 tensor, observer.spec(), state, observer.calculateQParams(state), source);
     }
 

@@ -74,7 +74,7 @@ class BatchPipelineTest {
         ObserverState expected = observer.initialState();
         observer.update(expected, BatchMinMax.perTensor(-1.5f, 2f));
         assertArrayEquals(
-                QParamsRecordEncoder.encode(
+                new QParamsRecordEncoder().encode(
                         "act.0",
                         observer.spec(),
                         expected,

@@ -1,141 +1,137 @@
 package io.qparams.connectors.records;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
 import io.qparams.observers.ObserverSpec;
 import io.qparams.observers.ObserverState;
 import io.qparams.observers.QParams;
 
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.util.IdentityHashMap;
+import java.util.Map;
 
 /**
  * The qparams record (CONTRACT section 3): one line of UTF-8 JSON per applied batch, fields in the
  * contract's order. Floats are float32 values written so that reading them as a double and rounding
  * to float32 gives the exact bits ({@link FloatJson}).
+ *
+ * <p>Written straight into a reused buffer ({@link JsonBytes}), with the fields that only depend on
+ * the observer (observer, dtype, qscheme, quant range, averaging constant, ch_axis) encoded once
+ * per spec: per-tensor records are mostly those, per-channel ones mostly floats. The bytes are the
+ * ones Jackson's generator wrote for the same record before (QParamsRecordEncoderTest compares the
+ * two on random records). One encoder per task: not thread-safe.
  */
 public final class QParamsRecordEncoder {
-    private static final JsonFactory FACTORY = JsonFactory.builder().build();
+    /** Spec to its constant fields, ",\"observer\":...": a job has a handful of rules. */
+    private final Map<ObserverSpec, byte[]> specFields = new IdentityHashMap<>();
 
-    private QParamsRecordEncoder() {}
+    private final JsonBytes out = new JsonBytes(512);
 
     /**
      * @param state the observer's state after the batch was applied
      * @param qparams {@code calculate_qparams} of that state; when invalid the record says {@code
      *     "status": "invalid"} with torch's reason and null scale and zero_point
      */
-    public static byte[] encode(
+    public byte[] encode(
             String tensor,
             ObserverSpec spec,
             ObserverState state,
             QParams qparams,
             RecordSource source) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(256);
-        try (JsonGenerator g = FACTORY.createGenerator(out)) {
-            g.writeStartObject();
-            g.writeStringField("tensor", tensor);
-            g.writeStringField("status", qparams.isValid() ? "ok" : "invalid");
-            if (!qparams.isValid()) {
-                g.writeStringField("reason", qparams.invalidReason());
-            }
-            g.writeStringField("observer", spec.kind().name());
-            g.writeStringField("dtype", spec.dtype().toString());
-            g.writeStringField("qscheme", spec.qscheme().name());
-            g.writeNumberField("quant_min", spec.quantMin());
-            g.writeNumberField("quant_max", spec.quantMax());
-            if (spec.kind().isMovingAverage()) {
-                g.writeFieldName("averaging_constant");
-                writeDouble(g, spec.averagingConstant());
-            }
-            boolean perChannel = spec.isPerChannel();
-            if (perChannel) {
-                g.writeNumberField("ch_axis", spec.chAxis());
-            }
-            g.writeNumberField("batches", state.batches());
-            g.writeFieldName("min_val");
-            writeFloats(g, state.minVal(), perChannel);
-            g.writeFieldName("max_val");
-            writeFloats(g, state.maxVal(), perChannel);
-            writeQParams(g, qparams, perChannel);
-            g.writeObjectFieldStart("source");
-            if (source.isKafka()) {
-                g.writeStringField("topic", source.topic());
-                g.writeNumberField("partition", source.partition());
-                g.writeNumberField("offset", source.offset());
-            } else {
-                g.writeStringField("file", source.file());
-                g.writeNumberField("index", source.index());
-            }
-            g.writeEndObject();
-            g.writeEndObject();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
+        JsonBytes g = out;
+        g.reset();
+        g.ascii("{\"tensor\":").string(tensor);
+        if (qparams.isValid()) {
+            g.ascii(",\"status\":\"ok\"");
+        } else {
+            g.ascii(",\"status\":\"invalid\",\"reason\":").string(qparams.invalidReason());
         }
-        return out.toByteArray();
+        g.raw(specFields.computeIfAbsent(spec, QParamsRecordEncoder::specFields));
+        boolean perChannel = spec.isPerChannel();
+        g.ascii(",\"batches\":").number(state.batches());
+        g.ascii(",\"min_val\":");
+        writeFloats(g, state.minVal(), perChannel);
+        g.ascii(",\"max_val\":");
+        writeFloats(g, state.maxVal(), perChannel);
+        writeQParams(g, qparams, perChannel);
+        if (source.isKafka()) {
+            g.ascii(",\"source\":{\"topic\":").string(source.topic());
+            g.ascii(",\"partition\":").number(source.partition());
+            g.ascii(",\"offset\":").number(source.offset());
+        } else {
+            g.ascii(",\"source\":{\"file\":").string(source.file());
+            g.ascii(",\"index\":").number(source.index());
+        }
+        g.ascii("}}");
+        return g.toByteArray();
     }
 
-    private static void writeQParams(JsonGenerator g, QParams qparams, boolean perChannel)
-            throws IOException {
+    /** The fields from "observer" to "ch_axis", with their leading comma. */
+    private static byte[] specFields(ObserverSpec spec) {
+        JsonBytes g = new JsonBytes(256);
+        g.ascii(",\"observer\":").string(spec.kind().name());
+        g.ascii(",\"dtype\":").string(spec.dtype().toString());
+        g.ascii(",\"qscheme\":").string(spec.qscheme().name());
+        g.ascii(",\"quant_min\":").number(spec.quantMin());
+        g.ascii(",\"quant_max\":").number(spec.quantMax());
+        if (spec.kind().isMovingAverage()) {
+            // As configured (a Python float); rounded to float32 it is what the math uses.
+            double d = spec.averagingConstant();
+            g.ascii(",\"averaging_constant\":");
+            if (Double.isFinite(d)) {
+                g.ascii(Double.toString(d));
+            } else {
+                g.string(FloatJson.nonFinite(d));
+            }
+        }
+        if (spec.isPerChannel()) {
+            g.ascii(",\"ch_axis\":").number(spec.chAxis());
+        }
+        return g.toByteArray();
+    }
+
+    private static void writeQParams(JsonBytes g, QParams qparams, boolean perChannel) {
         if (!qparams.isValid()) {
-            g.writeNullField("scale");
-            g.writeNullField("zero_point");
+            g.ascii(",\"scale\":null,\"zero_point\":null");
             return;
         }
-        int n = qparams.size();
-        float[] scale = new float[n];
-        for (int i = 0; i < n; i++) {
-            scale[i] = qparams.scale(i);
-        }
-        g.writeFieldName("scale");
-        writeFloats(g, scale, perChannel);
-        g.writeFieldName("zero_point");
+        int n = perChannel ? qparams.size() : 1;
+        g.ascii(",\"scale\":");
         if (perChannel) {
-            g.writeStartArray();
+            g.raw('[');
         }
-        for (int i = 0; i < (perChannel ? n : 1); i++) {
+        for (int i = 0; i < n; i++) {
+            if (i > 0) {
+                g.raw(',');
+            }
+            g.floatValue(qparams.scale(i));
+        }
+        g.ascii(perChannel ? "],\"zero_point\":[" : ",\"zero_point\":");
+        for (int i = 0; i < n; i++) {
+            if (i > 0) {
+                g.raw(',');
+            }
             if (qparams.hasFloatZeroPoint()) {
-                writeFloat(g, qparams.zeroPointFloat(i));
+                g.floatValue(qparams.zeroPointFloat(i));
             } else {
-                g.writeNumber(qparams.zeroPoint(i));
+                g.number(qparams.zeroPoint(i));
             }
         }
         if (perChannel) {
-            g.writeEndArray();
+            g.raw(']');
         }
     }
 
     /** A list for per-channel observers, else the single value. */
-    private static void writeFloats(JsonGenerator g, float[] values, boolean asList)
-            throws IOException {
+    private static void writeFloats(JsonBytes g, float[] values, boolean asList) {
         if (!asList) {
-            writeFloat(g, values[0]);
+            g.floatValue(values[0]);
             return;
         }
-        g.writeStartArray();
-        for (float v : values) {
-            writeFloat(g, v);
+        g.raw('[');
+        for (int i = 0; i < values.length; i++) {
+            if (i > 0) {
+                g.raw(',');
+            }
+            g.floatValue(values[i]);
         }
-        g.writeEndArray();
-    }
-
-    private static void writeFloat(JsonGenerator g, float f) throws IOException {
-        if (Float.isFinite(f)) {
-            g.writeNumber(FloatJson.number(f));
-        } else {
-            g.writeString(FloatJson.nonFinite(f));
-        }
-    }
-
-    /**
-     * averaging_constant as configured (a Python float); rounded to float32 it is what the math
-     * uses.
-     */
-    private static void writeDouble(JsonGenerator g, double d) throws IOException {
-        if (Double.isFinite(d)) {
-            g.writeNumber(Double.toString(d));
-        } else {
-            g.writeString(FloatJson.nonFinite(d));
-        }
+        g.raw(']');
     }
 }

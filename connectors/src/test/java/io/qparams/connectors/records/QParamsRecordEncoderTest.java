@@ -28,7 +28,7 @@ class QParamsRecordEncoderTest {
             String tensor, ObserverSpec spec, ObserverState state, RecordSource source) {
         QParams qparams = new Observer(spec).calculateQParams(state);
         return new String(
-                QParamsRecordEncoder.encode(tensor, spec, state, qparams, source),
+                new QParamsRecordEncoder().encode(tensor, spec, state, qparams, source),
                 StandardCharsets.UTF_8);
     }
 
@@ -145,7 +145,7 @@ class QParamsRecordEncoderTest {
         ObserverSpec spec = ObserverSpec.builder(ObserverKind.MinMaxObserver).build();
         String name = "we\"ird\nname\\ä\u0001";
         byte[] bytes =
-                QParamsRecordEncoder.encode(
+                new QParamsRecordEncoder().encode(
                         name,
                         spec,
                         ObserverState.initial(false),
@@ -208,7 +208,7 @@ class QParamsRecordEncoderTest {
             ObserverState state = new ObserverState(new float[] {f}, new float[] {f}, 1);
             QParamsRecord record =
                     QParamsRecordDecoder.decode(
-                            QParamsRecordEncoder.encode(
+                            new QParamsRecordEncoder().encode(
                                     "t",
                                     spec,
                                     state,
