@@ -14,8 +14,8 @@ public final class FloatJson {
      * Biased exponents (the float's bits 23-30) of the floats for which {@link #number} takes the
      * fast path: magnitudes from 2^-125 up to (not including) 2^25, every activation range in
      * practice, except the powers of two (a zero mantissa), where JDK 17 may keep a digit more
-     * (1.26217745E-29 for 2^-96, not 1.2621775E-29). For every other float in it, Schubfach's
-     * shortest decimal
+     * (1.26217745E-29 for 2^-96, not 1.2621775E-29), and {@link #DOUBLE_ROUNDING_TRAP}. For every
+     * other float in it, Schubfach's shortest decimal
      * (Jackson's {@link FloatToDecimal}, the algorithm JDK 19 adopted for Float.toString) equals
      * JDK 17's {@link Float#toString} and survives double-then-float parsing: checked exhaustively
      * on JDK 17.0.15 (FloatJsonTest says how to repeat it). Outside it they differ: from 2^25 up
@@ -25,6 +25,13 @@ public final class FloatJson {
     static final int FAST_MIN_EXPONENT = 2;
 
     static final int FAST_MAX_EXPONENT = 151;
+
+    /**
+     * The one float (with its negative) in the fast range whose Float.toString text does not
+     * survive double-then-float parsing: 7.038531E-26 reads back as the next float up, so the record
+     * carries its exact double, 7.038530691851209E-26 (found by the exhaustive check).
+     */
+    static final int DOUBLE_ROUNDING_TRAP = 0x15ae43fd;
 
     /**
      * The shortest form Java 17 offers ({@link Float#toString}) when it survives double-then-float
@@ -37,7 +44,8 @@ public final class FloatJson {
         int exponent = (bits >>> 23) & 0xff;
         if (exponent >= FAST_MIN_EXPONENT
                 && exponent <= FAST_MAX_EXPONENT
-                && (bits & 0x7fffff) != 0) {
+                && (bits & 0x7fffff) != 0
+                && (bits & 0x7fffffff) != DOUBLE_ROUNDING_TRAP) {
             // The same text as below, in a third of the time (no second parse, less garbage).
             return FloatToDecimal.toString(f);
         }

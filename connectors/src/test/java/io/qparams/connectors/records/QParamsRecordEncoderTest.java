@@ -220,8 +220,7 @@ class QParamsRecordEncoderTest {
 
     /**
      * The fallback (the exact double) is always right; where Float.toString's digits do not survive
-     * the double rounding it is the one used. (No such float turned up in a sample: the check is a
-     * guard.)
+     * the double rounding it is the one used (7.038531E-26 is such a float: FloatJsonTest).
      */
     @Test
     void fallbackIsExact() {
