@@ -63,18 +63,19 @@ public final class KafkaEndpoints {
                 // Read committed output of exactly-once producers upstream; plain records are
                 // unaffected.
                 .setProperty("isolation.level", "read_committed")
-                // Batches of a MiB and more: with the consumer's defaults (1 MiB per partition, a
-                // 64 KiB socket buffer) every fetch brings one such record per partition and then
-                // waits a round trip; 8 MiB per partition (the response stays under the 50 MiB
-                // fetch.max.bytes) and the 2 MiB buffer Kafka's own kafka-consumer-perf-test uses
-                // gave about a third more MB/s on 1 MiB batches (BENCHMARKS.md).
-                .setProperty("max.partition.fetch.bytes", Integer.toString(FETCH_BYTES_PER_PARTITION))
+                // Batches of a MiB and more. The consumer's 64 KiB socket buffer throttles every
+                // fetch response of several MiB; Kafka's own kafka-consumer-perf-test (the bench's
+                // baseline) reads with 2 MiB. With it, and fetches of up to 8 MiB (several large
+                // records per round trip, but no 32 MiB response buffer for 4 partitions), 1 MiB
+                // batches ran at 541-577 rec/s instead of 276-322 (p=1, 8 GiB; BENCHMARKS.md).
                 .setProperty("receive.buffer.bytes", Integer.toString(RECEIVE_BUFFER_BYTES))
+                .setProperty("max.partition.fetch.bytes", Integer.toString(FETCH_BYTES))
+                .setProperty("fetch.max.bytes", Integer.toString(FETCH_BYTES))
                 .build();
     }
 
-    static final int FETCH_BYTES_PER_PARTITION = 8 << 20;
     static final int RECEIVE_BUFFER_BYTES = 2 << 20;
+    static final int FETCH_BYTES = 8 << 20;
 
     /**
      * Producer batches: a per-channel record of 1,024 channels is ~36 KB, over the default 16 KiB
