@@ -74,12 +74,13 @@ class BatchPipelineTest {
         ObserverState expected = observer.initialState();
         observer.update(expected, BatchMinMax.perTensor(-1.5f, 2f));
         assertArrayEquals(
-                new QParamsRecordEncoder().encode(
-                        "act.0",
-                        observer.spec(),
-                        expected,
-                        observer.calculateQParams(expected),
-                        SOURCE),
+                new QParamsRecordEncoder()
+                        .encode(
+                                "act.0",
+                                observer.spec(),
+                                expected,
+                                observer.calculateQParams(expected),
+                                SOURCE),
                 record);
         assertEquals(1, state.batches());
     }

@@ -15,12 +15,12 @@ public final class FloatJson {
      * fast path: magnitudes from 2^-125 up to (not including) 2^25, every activation range in
      * practice, except the powers of two (a zero mantissa), where JDK 17 may keep a digit more
      * (1.26217745E-29 for 2^-96, not 1.2621775E-29), and {@link #DOUBLE_ROUNDING_TRAP}. For every
-     * other float in it, Schubfach's shortest decimal
-     * (Jackson's {@link FloatToDecimal}, the algorithm JDK 19 adopted for Float.toString) equals
-     * JDK 17's {@link Float#toString} and survives double-then-float parsing: checked exhaustively
-     * on JDK 17.0.15 (FloatJsonTest says how to repeat it). Outside it they differ: from 2^25 up
-     * JDK 17 prints every integer digit (3.3555768E7, not 3.355577E7), and at the bottom of the
-     * range (2^-126 itself, subnormals) it keeps a digit more.
+     * other float in it, Schubfach's shortest decimal (Jackson's {@link FloatToDecimal}, the
+     * algorithm JDK 19 adopted for Float.toString) equals JDK 17's {@link Float#toString} and
+     * survives double-then-float parsing: checked exhaustively on JDK 17.0.15 (FloatJsonTest says
+     * how to repeat it). Outside it they differ: from 2^25 up JDK 17 prints every integer digit
+     * (3.3555768E7, not 3.355577E7), and at the bottom of the range (2^-126 itself, subnormals) it
+     * keeps a digit more.
      */
     static final int FAST_MIN_EXPONENT = 2;
 
@@ -28,8 +28,8 @@ public final class FloatJson {
 
     /**
      * The one float (with its negative) in the fast range whose Float.toString text does not
-     * survive double-then-float parsing: 7.038531E-26 reads back as the next float up, so the record
-     * carries its exact double, 7.038530691851209E-26 (found by the exhaustive check).
+     * survive double-then-float parsing: 7.038531E-26 reads back as the next float up, so the
+     * record carries its exact double, 7.038530691851209E-26 (found by the exhaustive check).
      */
     static final int DOUBLE_ROUNDING_TRAP = 0x15ae43fd;
 
@@ -46,7 +46,7 @@ public final class FloatJson {
                 && exponent <= FAST_MAX_EXPONENT
                 && (bits & 0x7fffff) != 0
                 && (bits & 0x7fffffff) != DOUBLE_ROUNDING_TRAP) {
-            // The same text as below, in a third of the time (no second parse, less garbage).
+            // The same text as below, without the second parse that checks it.
             return FloatToDecimal.toString(f);
         }
         return slowNumber(f);

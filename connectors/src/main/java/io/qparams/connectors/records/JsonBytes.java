@@ -72,8 +72,8 @@ final class JsonBytes {
     /**
      * A JSON string: quoted, escaped as Jackson's generator escapes it. Printable ASCII is copied;
      * anything else (rare in tensor names) goes through a generator, whose escaping differs from
-     * Jackson's other encoders in places (it writes a character outside the BMP as two {@code
-     * \\u} escapes, JsonStringEncoder as its UTF-8 bytes).
+     * Jackson's other encoders in places (it writes a character outside the BMP as two backslash-u
+     * escapes, JsonStringEncoder as its UTF-8 bytes).
      */
     JsonBytes string(String s) {
         if (!isPlain(s)) {

@@ -10,12 +10,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * depend on which one ran.
  *
  * <p>The fast range was checked exhaustively on JDK 17.0.15, every positive float of exponents 1 to
- * 151 (1.27 billion; the sign is printed apart by both algorithms), in about 15 minutes on 2 threads:
- * 14 differed, 13 powers of two and {@link FloatJson#DOUBLE_ROUNDING_TRAP}, all on the slow path
- * now. Run this class with {@code
- * -Dqparams.floatjson.exhaustive=true} to repeat it for the fast range, both signs, on one thread
- * (an hour or so; e.g. after a JDK update). By default it checks
- * every 1009th float of the range, the first and last 4,096 floats of every exponent (both
+ * 151 (1.27 billion; the sign is printed apart by both algorithms), in about 15 minutes on 2
+ * threads: 14 differed, 13 powers of two and {@link FloatJson#DOUBLE_ROUNDING_TRAP}, all on the
+ * slow path now. Run this class with {@code -Dqparams.floatjson.exhaustive=true} to repeat it for
+ * the fast range, both signs, on one thread (an hour or so; e.g. after a JDK update). By default it
+ * checks every 1009th float of the range, the first and last 4,096 floats of every exponent (both
  * signs) and the floats just outside the range, in a few seconds: that is what CI runs.
  */
 class FloatJsonTest {
@@ -34,7 +33,8 @@ class FloatJsonTest {
                 checked += check(base | m) + check(base | m | 0x80000000);
             }
         }
-        assertEquals(true, checked > (EXHAUSTIVE ? 2_500_000_000L : 4_000_000L), "checked " + checked);
+        assertEquals(
+                true, checked > (EXHAUSTIVE ? 2_500_000_000L : 4_000_000L), "checked " + checked);
     }
 
     @Test

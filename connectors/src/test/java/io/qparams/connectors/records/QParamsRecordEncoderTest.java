@@ -145,12 +145,13 @@ class QParamsRecordEncoderTest {
         ObserverSpec spec = ObserverSpec.builder(ObserverKind.MinMaxObserver).build();
         String name = "we\"ird\nname\\ä\u0001";
         byte[] bytes =
-                new QParamsRecordEncoder().encode(
-                        name,
-                        spec,
-                        ObserverState.initial(false),
-                        new Observer(spec).calculateQParams(ObserverState.initial(false)),
-                        KAFKA);
+                new QParamsRecordEncoder()
+                        .encode(
+                                name,
+                                spec,
+                                ObserverState.initial(false),
+                                new Observer(spec).calculateQParams(ObserverState.initial(false)),
+                                KAFKA);
         String line = new String(bytes, StandardCharsets.UTF_8);
         assertFalse(line.contains("\n"));
         assertEquals(name, QParamsRecordDecoder.decode(bytes).tensor());
@@ -208,12 +209,13 @@ class QParamsRecordEncoderTest {
             ObserverState state = new ObserverState(new float[] {f}, new float[] {f}, 1);
             QParamsRecord record =
                     QParamsRecordDecoder.decode(
-                            new QParamsRecordEncoder().encode(
-                                    "t",
-                                    spec,
-                                    state,
-                                    new Observer(spec).calculateQParams(state),
-                                    KAFKA));
+                            new QParamsRecordEncoder()
+                                    .encode(
+                                            "t",
+                                            spec,
+                                            state,
+                                            new Observer(spec).calculateQParams(state),
+                                            KAFKA));
             assertEquals(Float.floatToIntBits(f), Float.floatToIntBits(record.minVal()[0]));
         }
     }

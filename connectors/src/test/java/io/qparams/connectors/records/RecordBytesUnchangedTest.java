@@ -26,8 +26,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class RecordBytesUnchangedTest {
     private static final String[] NAMES = {
-        "encoder.layer.0.output", "", "we\"ird\\name", "tab\there\nnewline\r\b\f\u0001\u001f",
-        "ä€漢字", "emoji \uD83D\uDE00 pair", "del\u007f", "slash/ok", "    ", "\u00a0nbsp"
+        "encoder.layer.0.output",
+        "",
+        "we\"ird\\name",
+        "tab\there\nnewline\r\b\f\u0001\u001f",
+        "ä€漢字",
+        "emoji \uD83D\uDE00 pair",
+        "del\u007f",
+        "slash/ok",
+        "    ",
+        "\u00a0nbsp"
     };
 
     @Test
@@ -114,7 +122,10 @@ class RecordBytesUnchangedTest {
         return switch (random.nextInt(8)) {
             case 0 -> Float.intBitsToFloat(random.nextInt());
             case 1 -> 0f;
-            case 2 -> random.nextInt(100) == 0 ? Float.NEGATIVE_INFINITY : -1e30f * random.nextFloat();
+            case 2 ->
+                    random.nextInt(100) == 0
+                            ? Float.NEGATIVE_INFINITY
+                            : -1e30f * random.nextFloat();
             case 3 -> Float.intBitsToFloat(random.nextInt(1 << 23)); // subnormal
             default -> (float) (random.nextGaussian() * Math.pow(10, random.nextInt(12) - 6));
         };
