@@ -15,11 +15,11 @@ import java.util.Map;
  * <p>Written straight into a reused buffer ({@link JsonBytes}), with the fields that only depend on
  * the observer (observer, dtype, qscheme, quant range, averaging constant, ch_axis) encoded once
  * per spec: per-tensor records are mostly those, per-channel ones mostly floats. The bytes are the
- * ones Jackson's generator wrote for the same record before (QParamsRecordEncoderTest compares the
+ * ones Jackson's generator wrote for the same record before (RecordBytesUnchangedTest compares the
  * two on random records). One encoder per task: not thread-safe.
  */
 public final class QParamsRecordEncoder {
-    /** Spec to its constant fields, ",\"observer\":...": a job has a handful of rules. */
+    /** Spec (the config's, one per rule: a handful) to its constant fields, ",\"observer\":...". */
     private final Map<ObserverSpec, byte[]> specFields = new IdentityHashMap<>();
 
     private final JsonBytes out = new JsonBytes(512);
