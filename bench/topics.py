@@ -7,19 +7,22 @@
   topics.py count  --bootstrap B --topic T
       sum of the end offsets (0 for a missing topic)
   topics.py wait   --bootstrap B --topic T --count N [--pid PID] [--stall-seconds 120] [--deadline-seconds 1800]
-      polls the end offsets until they sum to >= N, then prints {"records", "cpu_us_per_record"}:
-      the CPU time of process PID (the job) per record written after the first ones showed;
+      polls the end offsets until they sum to >= N, then prints {"records", "cpu_us_per_record",
+      "cpu_us_per_record_by_thread"}: the CPU time of process PID (the job) per record written after
+      the first ones showed, in all and by kind of thread (see thread_kind);
       exit 1 (one line on stderr) when the deadline passes, when nothing arrived for
       --stall-seconds, or when process PID exits
   topics.py rate   --bootstrap B --topic T --count N [--observer NAME]
       reads the output topic and prints {"records", "seconds", "rec_s", ...} from its LogAppendTime
       timestamps: the records appended after the first append, over the time from the first append
-      to the last, so the job's start-up is excluded; with --observer, fails unless the first record
-      of every partition names that observer (the job applied the bench's config)
+      to the last, so the job's start-up is excluded, and "steady_rec_s" (steady_rate: the median
+      records/s over whole seconds between 30 % and 95 % of the records); with --observer, fails
+      unless the first record of every partition names that observer (the job applied the config)
 """
 import argparse
 import json
 import os
+import statistics
 import sys
 import time
 
@@ -50,6 +53,44 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+# Kinds of the job's threads, by the 15-character name Linux keeps (/proc/PID/task/TID/comm): the
+# job's own tasks (QParamsJob's operator and source names), the Kafka clients' threads, the JIT
+# compilers, the garbage collector, and the rest (Flink's runtime: RPC, output flushers, timers).
+THREAD_KINDS = [
+    ("jit", ("C1 CompilerThre", "C2 CompilerThre")),
+    ("gc", ("GC Thread", "G1 ", "VM Thread")),
+    ("kafka-clients", ("kafka-", "Source Data Fet")),
+    ("tasks", ("Source: input", "Source: control", "observe", "dead-letter-sin")),
+]
+
+
+def thread_kind(comm):
+    for kind, prefixes in THREAD_KINDS:
+        if comm.startswith(prefixes):
+            return kind
+    return "other"
+
+
+def cpu_by_thread_kind(pid):
+    """CPU seconds so far of the live threads of the process, summed by thread_kind; {} if it is gone."""
+    ticks = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return {}
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                comm = f.read().rstrip("\n")
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the thread ended between the listing and the read
+        kind = thread_kind(comm)
+        ticks[kind] = ticks.get(kind, 0) + int(fields[11]) + int(fields[12])
+    return {k: v / os.sysconf("SC_CLK_TCK") for k, v in ticks.items()}
+
+
 def wait(a):
     c = common.metadata_consumer(a.bootstrap)
     started = progress_at = moved_at = time.monotonic()
@@ -61,13 +102,19 @@ def wait(a):
             now = time.monotonic()
             cpu = cpu_seconds(a.pid) if a.pid and alive(a.pid) else None
             if first is None and n > 0:
-                first = (n, cpu)
+                first = (n, cpu, cpu_by_thread_kind(a.pid) if cpu is not None else {})
             if n >= a.count:
                 result = {"records": n}
                 if first and cpu is not None and first[1] is not None and n > first[0]:
                     # The job's CPU per output record from the first output on (start-up excluded), at
                     # the resolution of this 0.5 s poll.
                     result["cpu_us_per_record"] = (cpu - first[1]) * 1e6 / (n - first[0])
+                    # By kind of thread, from the live threads (a thread that ended in between,
+                    # such as a finished JIT compiler, drops out of this split but not of the total).
+                    kinds = cpu_by_thread_kind(a.pid)
+                    result["cpu_us_per_record_by_thread"] = {
+                        k: round((kinds[k] - first[2].get(k, 0.0)) * 1e6 / (n - first[0]), 2)
+                        for k in sorted(kinds)}
                 print(json.dumps(result))
                 return 0
             if n != seen:
@@ -87,6 +134,28 @@ def wait(a):
             time.sleep(0.5)
     finally:
         c.close()
+
+
+# The steady rate: a run's records/s once the JIT compilers have done most of their work (20-40 s
+# after the job starts on 2 cores, a good part of a short run's span): the median of the per-second
+# counts of appends over whole seconds between the appends of the 30th and the 95th percent of the
+# records (past the warm-up, before the last partitions run dry).
+STEADY_FROM, STEADY_TO = 0.30, 0.95
+
+
+def steady_rate(stamps):
+    """(median records per second, number of whole seconds) for append times in ms; (None, 0) if the
+    steady span holds no whole second."""
+    stamps = sorted(stamps)
+    start, end = stamps[int(len(stamps) * STEADY_FROM)], stamps[int((len(stamps) - 1) * STEADY_TO)]
+    seconds = (end - start) // 1000
+    if seconds < 1:
+        return None, 0
+    counts = [0] * seconds
+    for t in stamps:
+        if start <= t < start + seconds * 1000:
+            counts[(t - start) // 1000] += 1
+    return statistics.median(counts), seconds
 
 
 def rate(a):
@@ -113,8 +182,10 @@ def rate(a):
     seconds = (last - first) / 1000.0
     if seconds <= 0:
         sys.exit(f"topics.py rate: all {len(stamps)} records of {a.topic} were appended in the same millisecond")
+    steady, steady_seconds = steady_rate(stamps)
     print(json.dumps({"records": len(stamps), "seconds": seconds, "rec_s": after_first / seconds,
-                      "first_append_ms": first, "last_append_ms": last}))
+                      "first_append_ms": first, "last_append_ms": last,
+                      "steady_rec_s": steady, "steady_seconds": steady_seconds}))
     return 0
 
 
