@@ -12,6 +12,8 @@ Floats are compared as float32 bits (the JSON number read as a double, rounded t
 NaN == NaN and 0.0 == -0.0. The last line is "consumer: N passed, M failed" (one check per record,
 plus the named checks: record count, no duplicates, every tensor complete); the exit status is 1 if
 any failed. --export FILE writes each tensor's latest qparams, as an export step would use them.
+--schema FILE (docs/schema/qparams-record.schema.json) also validates every record against the
+contract's JSON Schema (python3-jsonschema); a record it refuses is a failed check.
 
     /usr/bin/python3 examples/python/consumer.py --config e2e/observers.yaml --sent var/sent/manifest.jsonl
 """
@@ -30,7 +32,8 @@ from confluent_kafka import Consumer, KafkaError
 from torch.ao.quantization import observer as torch_observers
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
-from qparams.wire import record_float32s, same_float32s  # noqa: E402 (python/ is on the path only now)
+from qparams.observers import observer_from_record  # noqa: E402 (python/ is on the path only now)
+from qparams.wire import record_float32s, same_float32s  # noqa: E402
 
 OBSERVERS = ("MinMaxObserver", "MovingAverageMinMaxObserver", "PerChannelMinMaxObserver",
              "MovingAveragePerChannelMinMaxObserver")
@@ -63,24 +66,6 @@ class Rules:
                         kwargs[key] = getattr(torch, kwargs[key])
                 return getattr(torch_observers, rule["observer"])(**kwargs)
         return None
-
-
-def observer_from_record(record: dict):
-    """Without a config: torch's observer from the record's own fields. A quant range equal to the
-    dtype's default (or its reduce_range default) is left to torch, which matters for quint8
-    symmetric zero points; eps is torch's default."""
-    cls = getattr(torch_observers, record["observer"])
-    kwargs = {"dtype": getattr(torch, record["dtype"]), "qscheme": getattr(torch, record["qscheme"])}
-    if "averaging_constant" in record:
-        kwargs["averaging_constant"] = float(record["averaging_constant"])
-    if "ch_axis" in record:
-        kwargs["ch_axis"] = int(record["ch_axis"])
-    wanted = (record["quant_min"], record["quant_max"])
-    for extra in ({}, {"reduce_range": True}, {"quant_min": wanted[0], "quant_max": wanted[1]}):
-        obs = cls(**kwargs, **extra)
-        if (obs.quant_min, obs.quant_max) == wanted:
-            return obs
-    return cls(**kwargs, quant_min=wanted[0], quant_max=wanted[1])
 
 
 def describe_mismatch(record: dict, obs) -> str:
@@ -182,7 +167,19 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=180, help="seconds to wait for them (default 180)")
     parser.add_argument("--group-id", default=f"qparams-export-{uuid.uuid4().hex[:8]}")
     parser.add_argument("--export", help="write each tensor's latest qparams to this JSON file")
+    parser.add_argument("--schema", help="validate every record against this JSON Schema (python3-jsonschema)")
     args = parser.parse_args()
+    validate = None
+    if args.schema:
+        import jsonschema  # Debian: python3-jsonschema
+
+        with open(args.schema, encoding="utf-8") as f:
+            schema = json.load(f)
+        validator = jsonschema.Draft202012Validator(schema)
+
+        def validate(record):
+            errors = sorted(validator.iter_errors(record), key=lambda e: list(e.path))
+            return "; ".join(f"{'/'.join(map(str, e.path)) or '(record)'}: {e.message}" for e in errors[:3])
 
     rules = Rules(args.config) if args.config else None
     replay = Replay(args.sent) if args.sent else None
@@ -218,7 +215,7 @@ def main() -> int:
                 return rules.observer(record["tensor"]) if rules else observer_from_record(record)
 
             try:
-                reason = check(record, make_observer, replay)
+                reason = (validate(record) if validate else "") or check(record, make_observer, replay)
             except Exception as e:  # a malformed record is a failed check, not a crash
                 reason = f"{type(e).__name__}: {e}"
             if reason:

@@ -1,5 +1,6 @@
 package io.qparams.cli;
 
+import io.qparams.connectors.records.ContractSchemas;
 import io.qparams.connectors.records.QParamsRecord;
 import io.qparams.connectors.records.QParamsRecordDecoder;
 
@@ -30,11 +31,12 @@ record CliRun(int status, String out, String err) {
                 status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
-    /** Stdout's non-empty lines, each decoded as a qparams record. */
+    /** Stdout's non-empty lines, each checked against the record schema and decoded. */
     List<QParamsRecord> records() throws IOException {
         List<QParamsRecord> records = new ArrayList<>();
         for (String line : out.split("\n")) {
             if (!line.isEmpty()) {
+                ContractSchemas.assertRecord(line.getBytes(StandardCharsets.UTF_8));
                 records.add(QParamsRecordDecoder.decode(line.getBytes(StandardCharsets.UTF_8)));
             }
         }

@@ -1,5 +1,6 @@
 package io.qparams.cli;
 
+import io.qparams.connectors.records.ContractSchemas;
 import io.qparams.connectors.records.QParamsRecord;
 import io.qparams.connectors.records.QParamsRecordDecoder;
 import org.junit.jupiter.api.Test;
@@ -45,6 +46,7 @@ class RunCommandITCase {
         Map<String, Long> lastBatches = new HashMap<>();
         boolean sawPerChannel = false;
         for (String line : lines) {
+            ContractSchemas.assertRecord(line.getBytes(StandardCharsets.UTF_8));
             QParamsRecord record =
                     QParamsRecordDecoder.decode(line.getBytes(StandardCharsets.UTF_8));
             assertTrue(record.isOk(), line);

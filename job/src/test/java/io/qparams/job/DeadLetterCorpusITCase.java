@@ -437,8 +437,8 @@ class DeadLetterCorpusITCase {
         long outputs = 2L * cases.size() + cases.stream().filter(c -> c.reason() == null).count();
         List<ConsumerRecord<byte[], byte[]>> dead;
         List<ConsumerRecord<byte[], byte[]>> out;
-        try (TopicReader dlq = new TopicReader(KAFKA, job.dlq);
-                TopicReader qparams = new TopicReader(KAFKA, job.output)) {
+        try (TopicReader dlq = TopicReader.deadLetters(KAFKA, job.dlq);
+                TopicReader qparams = TopicReader.qparams(KAFKA, job.output)) {
             out = qparams.readAtLeast((int) outputs, TIMEOUT);
             dead = dlq.readUntil(r -> r.size() >= deadLetters, TIMEOUT);
             qparams.readUntil(

@@ -99,8 +99,8 @@ class DeadLettersAndResetITCase {
                                             "{\"op\": \"explode\""
                                                     .getBytes(StandardCharsets.UTF_8))));
 
-            try (TopicReader dlq = new TopicReader(KAFKA, job.dlq);
-                    TopicReader out = new TopicReader(KAFKA, job.output)) {
+            try (TopicReader dlq = TopicReader.deadLetters(KAFKA, job.dlq);
+                    TopicReader out = TopicReader.qparams(KAFKA, job.output)) {
                 List<ConsumerRecord<byte[], byte[]>> dead = dlq.readAtLeast(6, TIMEOUT);
                 List<ConsumerRecord<byte[], byte[]>> good = out.readAtLeast(4, TIMEOUT);
 
@@ -167,8 +167,8 @@ class DeadLettersAndResetITCase {
     void resetOnTheControlTopicRestartsTheObserver(@InjectMiniCluster MiniCluster cluster)
             throws Exception {
         try (JobUnderTest job = new JobUnderTest(KAFKA, dir, null, 2).start();
-                TopicReader out = new TopicReader(KAFKA, job.output);
-                TopicReader dlq = new TopicReader(KAFKA, job.dlq)) {
+                TopicReader out = TopicReader.qparams(KAFKA, job.output);
+                TopicReader dlq = TopicReader.deadLetters(KAFKA, job.dlq)) {
             String tensor = "encoder.layer.0.output";
             float[][] stats = {{-1f, 1f}, {-2f, 0.5f}, {-0.25f, 3f}, {-4f, 4f}, {0.125f, 0.75f}};
             List<ProducerRecord<byte[], byte[]>> first = new ArrayList<>();

@@ -197,7 +197,7 @@ class FailureRecoveryITCase {
                 }
             }
 
-            try (TopicReader reader = new TopicReader(KAFKA, job.output)) {
+            try (TopicReader reader = TopicReader.qparams(KAFKA, job.output)) {
                 List<ConsumerRecord<byte[], byte[]>> out =
                         reader.readUntil(r -> distinctOffsets(r) >= TENSORS * BATCHES, TIMEOUT);
                 reader.readUntil(r -> false, Duration.ofSeconds(2)); // late duplicates, if any

@@ -126,7 +126,7 @@ class PipelineBitsITCase {
             List<RecordMetadata> landed = KAFKA.produce(records);
 
             int expected = records.size();
-            try (TopicReader reader = new TopicReader(KAFKA, job.output)) {
+            try (TopicReader reader = TopicReader.qparams(KAFKA, job.output)) {
                 List<ConsumerRecord<byte[], byte[]>> out =
                         reader.readAtLeast(expected, Duration.ofSeconds(90));
                 assertEquals(expected, out.size(), "one qparams record per batch, no more");

@@ -168,7 +168,7 @@ class SavepointCompatibilityITCase {
                 JobUnderTest.onTopics(
                         KAFKA, dir, CONFIG, 2, INPUT, CONTROL, GROUP, "--state-backend", backend)) {
             job.start(restore).awaitRunning(new FlinkRest(restAddress), TIMEOUT);
-            try (TopicReader out = new TopicReader(KAFKA, job.output)) {
+            try (TopicReader out = TopicReader.qparams(KAFKA, job.output)) {
                 int expectedCount = TENSORS.length * (M - N);
                 List<ConsumerRecord<byte[], byte[]>> records =
                         out.readAtLeast(expectedCount, TIMEOUT);
@@ -215,7 +215,7 @@ class SavepointCompatibilityITCase {
                         "--delivery",
                         "at-least-once")) {
             job.start().awaitRunning(new FlinkRest(restAddress), TIMEOUT);
-            try (TopicReader out = new TopicReader(KAFKA, job.output)) {
+            try (TopicReader out = TopicReader.qparams(KAFKA, job.output)) {
                 List<ConsumerRecord<byte[], byte[]>> records =
                         out.readAtLeast(TENSORS.length * N, TIMEOUT);
                 assertEquals(expected(0, N), values(records));
