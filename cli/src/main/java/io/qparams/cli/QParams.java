@@ -24,7 +24,12 @@ import java.util.concurrent.Callable;
         name = "qparams",
         sortOptions = false,
         sortSynopsis = false,
-        subcommands = {RunCommand.class, CalibrateCommand.class, HelpCommand.class},
+        subcommands = {
+            RunCommand.class,
+            CalibrateCommand.class,
+            ExportCommand.class,
+            HelpCommand.class
+        },
         description = {
             "Streaming quantization calibration: PyTorch-exact observers over Kafka activation"
                     + " batches (run), or over batch files (calibrate).",

@@ -91,7 +91,10 @@ class CliReferenceTest {
                         + REGENERATE);
     }
 
-    /** What --help promises: every option says what it is for and what it is when not given. */
+    /**
+     * What --help promises: every option says what it is for and what it is when not given (or, for
+     * a required one, that it is).
+     */
     @Test
     void everyOptionHasADescriptionWithItsDefault() {
         for (CommandLine command : commands()) {
@@ -101,7 +104,9 @@ class CliReferenceTest {
                 String description = String.join(" ", option.description());
                 assertFalse(description.isBlank(), where + " has no description");
                 assertTrue(
-                        option.usageHelp() || description.contains("(default: "),
+                        option.usageHelp()
+                                || description.contains("(default: ")
+                                || (option.required() && description.contains("(required)")),
                         where + " names no default");
             }
         }

@@ -70,9 +70,9 @@ public final class ObserverConfig {
 
         /**
          * {@code *} any run of characters (dots included), {@code ?} one character, all else
-         * literal.
+         * literal. Also the glob of {@code qparams export --match}.
          */
-        static Pattern globToRegex(String glob) {
+        public static Pattern globToRegex(String glob) {
             StringBuilder regex = new StringBuilder();
             StringBuilder literal = new StringBuilder();
             for (int i = 0; i < glob.length(); i++) {

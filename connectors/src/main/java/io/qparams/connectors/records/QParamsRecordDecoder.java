@@ -8,9 +8,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Reads a qparams record (CONTRACT section 3) back, for tests and tools. Strict: unknown or missing
- * fields, and a field order other than the contract's, are refused, so a test reading the encoder's
- * output checks the format too.
+ * Reads a qparams record (CONTRACT section 3) back, for tests and tools. {@link #decode} is strict:
+ * unknown or missing fields, and a field order other than the contract's, are refused, so a test
+ * reading the encoder's output checks the format too. {@link #read} is what a consumer does
+ * (CONTRACT section 7: unknown fields are ignored, so records of a later version still read).
  */
 public final class QParamsRecordDecoder {
     private static final List<String> ORDER =
@@ -35,7 +36,17 @@ public final class QParamsRecordDecoder {
 
     private QParamsRecordDecoder() {}
 
+    /** The record, strictly: only the contract's fields, in its order. */
     public static QParamsRecord decode(byte[] record) throws IOException {
+        return decode(record, true);
+    }
+
+    /** The record as a consumer reads it: fields in any order, unknown ones ignored. */
+    public static QParamsRecord read(byte[] record) throws IOException {
+        return decode(record, false);
+    }
+
+    private static QParamsRecord decode(byte[] record, boolean strict) throws IOException {
         String text = new String(record, StandardCharsets.UTF_8);
         if (text.indexOf('\n') >= 0 && text.indexOf('\n') != text.length() - 1) {
             throw new IOException("a qparams record is one line");
@@ -44,7 +55,7 @@ public final class QParamsRecordDecoder {
             throw new IOException("a qparams record is a JSON object");
         }
         int last = -1;
-        for (Object key : m.keySet()) {
+        for (Object key : strict ? m.keySet() : Set.of()) {
             int at = ORDER.indexOf(key);
             if (at < 0) {
                 throw new IOException("unknown field '" + key + "'");

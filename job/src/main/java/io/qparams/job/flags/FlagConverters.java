@@ -131,6 +131,25 @@ public final class FlagConverters {
         }
     }
 
+    /** A timeout: a duration of at least a second (30s, 2min). */
+    public static final class Timeout implements ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            String text = nonBlank(value);
+            Duration duration;
+            try {
+                duration = TimeUtils.parseDuration(text);
+            } catch (IllegalArgumentException | ArithmeticException e) {
+                throw new TypeConversionException(
+                        "'" + text + "': expected a duration such as 30s or 2min");
+            }
+            if (duration.compareTo(Duration.ofSeconds(1)) < 0) {
+                throw new TypeConversionException("'" + text + "': must be at least 1s");
+            }
+            return duration;
+        }
+    }
+
     /** A duration of zero or more, up to a second (a buffer held longer is a stalled stream). */
     public static final class BufferTimeout implements ITypeConverter<Duration> {
         @Override

@@ -1,0 +1,264 @@
+package io.qparams.cli;
+
+import io.qparams.connectors.records.ContractSchemas;
+import io.qparams.connectors.records.JsonValues;
+import io.qparams.connectors.records.QParamsRecord;
+import io.qparams.embeddedkafka.EmbeddedKafka;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code qparams export} as a user runs it: the records {@code calibrate} prints (torch's
+ * fixtures), exported from the file and from a real broker's topic, the same bytes either way; bad
+ * command lines and records a format cannot express exit 2 with one line and write nothing.
+ */
+class ExportCommandTest {
+    private static final Path FIXTURES = Path.of("src/test/resources/calibrate");
+    private static EmbeddedKafka kafka;
+
+    @TempDir Path dir;
+
+    @BeforeAll
+    static void startBroker() throws Exception {
+        kafka = EmbeddedKafka.start();
+    }
+
+    @AfterAll
+    static void stopBroker() throws Exception {
+        kafka.close();
+    }
+
+    /** calibrate's records of the fixtures, as a JSON-lines file. */
+    private Path records() throws Exception {
+        CliRun run =
+                CliRun.of(
+                        "calibrate",
+                        "--config",
+                        FIXTURES.resolve("observers.yaml").toString(),
+                        "--manifest",
+                        FIXTURES.resolve("manifest.jsonl").toString());
+        assertEquals(0, run.status(), run.err());
+        Path file = dir.resolve("records.jsonl");
+        Files.writeString(file, run.out());
+        return file;
+    }
+
+    /** The last record of each tensor in the file, by tensor. */
+    private static Map<String, QParamsRecord> latest(CliRun run) throws Exception {
+        Map<String, QParamsRecord> m = new LinkedHashMap<>();
+        for (QParamsRecord r : run.records()) {
+            m.put(r.tensor(), r);
+        }
+        return m;
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void fromTheFileAndFromTheTopicTheSameExport() throws Exception {
+        Path records = records();
+        Path fromFile = dir.resolve("from-file.json");
+        CliRun run =
+                CliRun.of(
+                        "export",
+                        "--format",
+                        "json",
+                        "--records",
+                        records.toString(),
+                        "--out",
+                        fromFile.toString());
+        assertEquals(0, run.status(), run.err());
+        assertEquals("", run.out());
+        assertTrue(run.err().contains("export: json: "), run.err());
+        ContractSchemas.assertExportJson(Files.readAllBytes(fromFile));
+
+        String topic = "qparams-export-cli";
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic(topic, 2, (short) 1))).all().get();
+        }
+        try (KafkaProducer<byte[], byte[]> producer =
+                new KafkaProducer<>(
+                        Map.of("bootstrap.servers", kafka.bootstrapServers()),
+                        new ByteArraySerializer(),
+                        new ByteArraySerializer())) {
+            for (String line : Files.readAllLines(records)) {
+                Map<String, Object> r =
+                        (Map<String, Object>)
+                                JsonValues.parse(line.getBytes(StandardCharsets.UTF_8));
+                producer.send(
+                        new ProducerRecord<>(
+                                topic,
+                                ((String) r.get("tensor")).getBytes(StandardCharsets.UTF_8),
+                                line.getBytes(StandardCharsets.UTF_8)));
+            }
+        }
+        Path fromTopic = dir.resolve("from-topic.json");
+        run =
+                CliRun.of(
+                        "export",
+                        "--format",
+                        "json",
+                        "--bootstrap-servers",
+                        kafka.bootstrapServers(),
+                        "--topic",
+                        topic,
+                        "--out",
+                        fromTopic.toString());
+        assertEquals(0, run.status(), run.err());
+        assertEquals(Files.readString(fromFile), Files.readString(fromTopic));
+
+        Map<String, Object> exported =
+                (Map<String, Object>) JsonValues.parse(Files.readAllBytes(fromFile));
+        Map<String, QParamsRecord> expected =
+                latest(
+                        CliRun.of(
+                                "calibrate",
+                                "--config",
+                                FIXTURES.resolve("observers.yaml").toString(),
+                                "--manifest",
+                                FIXTURES.resolve("manifest.jsonl").toString()));
+        assertEquals(expected.keySet(), exported.keySet());
+        for (Map.Entry<String, QParamsRecord> e : expected.entrySet()) {
+            Map<String, Object> r = (Map<String, Object>) exported.get(e.getKey());
+            assertEquals(e.getValue().batches(), r.get("batches"), e.getKey());
+        }
+    }
+
+    @Test
+    void everyFormatFromTheFile() throws Exception {
+        Path records = records();
+        for (String format : List.of("json", "tensorrt", "aimet", "ort-calibration", "torch")) {
+            Path out = dir.resolve("out-" + format);
+            CliRun run =
+                    CliRun.of(
+                            "export",
+                            "--format",
+                            format,
+                            "--records",
+                            records.toString(),
+                            "--out",
+                            out.toString(),
+                            "--match",
+                            "*");
+            // The fixtures' observers include ones some formats refuse: then exit 2, one line,
+            // nothing written.
+            if (run.status() == 0) {
+                assertTrue(Files.exists(out), format);
+            } else {
+                assertEquals(2, run.status(), format + ": " + run.err());
+                assertEquals(1, run.err().lines().count(), run.err());
+                assertTrue(run.err().startsWith("qparams export: tensor '"), run.err());
+                assertFalse(Files.exists(out), format);
+            }
+        }
+    }
+
+    @Test
+    void badCommandLinesAreOneLineAndExit2() throws Exception {
+        Path records = records();
+        Object[][] cases = {
+            {
+                new String[] {"--format", "json", "--out", dir.resolve("x").toString()},
+                "give either --records FILE or --bootstrap-servers"
+            },
+            {
+                new String[] {
+                    "--format",
+                    "onnx9",
+                    "--records",
+                    records.toString(),
+                    "--out",
+                    dir.resolve("x").toString()
+                },
+                "--format 'onnx9': expected one of"
+            },
+            {
+                new String[] {
+                    "--format",
+                    "json",
+                    "--records",
+                    dir.resolve("none.jsonl").toString(),
+                    "--out",
+                    dir.resolve("x").toString()
+                },
+                "no such file"
+            },
+            {
+                new String[] {
+                    "--format",
+                    "json",
+                    "--records",
+                    records.toString(),
+                    "--out",
+                    dir.resolve("no/such/folder/x").toString()
+                },
+                "--out"
+            },
+            {
+                new String[] {
+                    "--format",
+                    "json",
+                    "--records",
+                    records.toString(),
+                    "--match",
+                    "nothing*",
+                    "--out",
+                    dir.resolve("x").toString()
+                },
+                "--match leaves none of"
+            },
+            {
+                new String[] {
+                    "--format",
+                    "aimet",
+                    "--aimet-version",
+                    "3",
+                    "--records",
+                    records.toString(),
+                    "--out",
+                    dir.resolve("x").toString()
+                },
+                "--aimet-version '3'"
+            },
+            {
+                new String[] {
+                    "--format",
+                    "json",
+                    "--out",
+                    dir.resolve("x").toString(),
+                    "--bootstrap-servers",
+                    kafka.bootstrapServers(),
+                    "--topic",
+                    "absent"
+                },
+                "topic 'absent' does not exist"
+            },
+        };
+        for (Object[] c : cases) {
+            CliRun run = CliRun.of("export", (String[]) c[0]);
+            assertEquals(2, run.status(), String.join(" ", (String[]) c[0]) + ": " + run.err());
+            assertEquals(1, run.err().lines().count(), run.err());
+            assertTrue(
+                    run.err().startsWith("qparams export: ") && run.err().contains((String) c[1]),
+                    run.err());
+            assertFalse(Files.exists(dir.resolve("x")));
+        }
+    }
+}
