@@ -56,7 +56,7 @@ final class ExportCommand implements Callable<Integer> {
             paramLabel = "FORMAT",
             converter = FlagConverters.Text.class,
             description =
-                    "json, tensorrt, aimet, ort-calibration or torch, see docs/export.md"
+                    "json, onnx, tensorrt, aimet, ort-calibration or torch, see docs/export.md"
                             + " (required).")
     private String format;
 
@@ -121,6 +121,15 @@ final class ExportCommand implements Callable<Integer> {
     private Path rename;
 
     @Option(
+            names = "--model",
+            paramLabel = "IN.onnx",
+            converter = FlagConverters.PathFlag.class,
+            description =
+                    "onnx: the model to insert QuantizeLinear/DequantizeLinear pairs in, by value"
+                            + " name (default: none; the onnx format needs it).")
+    private Path model;
+
+    @Option(
             names = "--tensorrt-header",
             paramLabel = "TRT-VERSION-ALGO",
             converter = FlagConverters.Text.class,
@@ -144,7 +153,7 @@ final class ExportCommand implements Callable<Integer> {
             throw new UsageException("give either --records FILE or --bootstrap-servers HOST:PORT");
         }
         try {
-            ExportFormat exportFormat = Formats.of(format, tensorrtHeader, aimetVersion);
+            ExportFormat exportFormat = Formats.of(format, tensorrtHeader, aimetVersion, model);
             TensorSelection selection = TensorSelection.of(match, rename);
             SortedMap<String, ExportEntry> latest;
             if (records != null) {

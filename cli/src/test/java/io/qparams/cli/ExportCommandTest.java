@@ -171,6 +171,40 @@ class ExportCommandTest {
     }
 
     @Test
+    void onnxWithAModelAndARenameMap() throws Exception {
+        Path goldens = Path.of("..", "export", "src", "test", "resources", "onnx");
+        Path out = dir.resolve("model.qdq.onnx");
+        CliRun run =
+                CliRun.of(
+                        "export",
+                        "--format",
+                        "onnx",
+                        "--records",
+                        goldens.resolve("records.jsonl").toString(),
+                        "--rename",
+                        goldens.resolve("rename.txt").toString(),
+                        "--model",
+                        goldens.resolve("model.onnx").toString(),
+                        "--out",
+                        out.toString());
+        assertEquals(0, run.status(), run.err());
+        assertTrue(Files.size(out) > Files.size(goldens.resolve("model.onnx")));
+        run =
+                CliRun.of(
+                        "export",
+                        "--format",
+                        "onnx",
+                        "--records",
+                        goldens.resolve("records.jsonl").toString(),
+                        "--out",
+                        dir.resolve("no-model.onnx").toString());
+        assertEquals(2, run.status(), run.err());
+        assertTrue(
+                run.err().startsWith("qparams export: --format onnx needs --model IN.onnx"),
+                run.err());
+    }
+
+    @Test
     void badCommandLinesAreOneLineAndExit2() throws Exception {
         Path records = records();
         Object[][] cases = {
