@@ -170,6 +170,97 @@ class ExportCommandTest {
         }
     }
 
+    /** Produces every line of a records file to a new topic, keyed by tensor. */
+    @SuppressWarnings("unchecked")
+    private static String toTopic(Path records, String topic) throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic(topic, 3, (short) 1))).all().get();
+        }
+        try (KafkaProducer<byte[], byte[]> producer =
+                new KafkaProducer<>(
+                        Map.of("bootstrap.servers", kafka.bootstrapServers()),
+                        new ByteArraySerializer(),
+                        new ByteArraySerializer())) {
+            for (String line : Files.readAllLines(records)) {
+                Map<String, Object> r =
+                        (Map<String, Object>)
+                                JsonValues.parse(line.getBytes(StandardCharsets.UTF_8));
+                producer.send(
+                        new ProducerRecord<>(
+                                topic,
+                                ((String) r.get("tensor")).getBytes(StandardCharsets.UTF_8),
+                                line.getBytes(StandardCharsets.UTF_8)));
+            }
+        }
+        return topic;
+    }
+
+    /** The bytes of an export: a file, or a folder's files in name order. */
+    private static String contents(Path out) throws Exception {
+        if (!Files.isDirectory(out)) {
+            return java.util.HexFormat.of().formatHex(Files.readAllBytes(out));
+        }
+        StringBuilder b = new StringBuilder();
+        try (var files = Files.list(out)) {
+            for (Path f : files.sorted().toList()) {
+                b.append(f.getFileName()).append('=').append(contents(f)).append('\n');
+            }
+        }
+        return b.toString();
+    }
+
+    @Test
+    void everyFormatTheSameFromTheTopicAsFromTheFile() throws Exception {
+        Path goldens = Path.of("..", "export", "src", "test", "resources", "onnx");
+        Path calibrated = records();
+        String calibratedTopic = toTopic(calibrated, "export-every-format");
+        String goldenTopic = toTopic(goldens.resolve("records.jsonl"), "export-onnx-goldens");
+        List<String[]> cases =
+                List.of(
+                        new String[] {"json"},
+                        new String[] {"tensorrt", "--match", "fc.output", "--match", "relu.output"},
+                        new String[] {"aimet"},
+                        new String[] {"ort-calibration"},
+                        new String[] {"torch"},
+                        new String[] {
+                            "onnx",
+                            "--model",
+                            goldens.resolve("model.onnx").toString(),
+                            "--rename",
+                            goldens.resolve("rename.txt").toString()
+                        });
+        for (String[] c : cases) {
+            // json over calibrate's records; the others over the onnx goldens' (torch observers'
+            // records of a CNN), which every format can express (tensorrt: fc and relu outputs).
+            boolean golden = !c[0].equals("json");
+            List<String> common = new java.util.ArrayList<>(List.of("--format"));
+            common.addAll(List.of(c));
+            Path fromFile = dir.resolve(c[0] + "-from-file");
+            Path fromTopic = dir.resolve(c[0] + "-from-topic");
+            List<String> a = new java.util.ArrayList<>(common);
+            a.addAll(
+                    List.of(
+                            "--records",
+                            (golden ? goldens.resolve("records.jsonl") : calibrated).toString(),
+                            "--out",
+                            fromFile.toString()));
+            List<String> b = new java.util.ArrayList<>(common);
+            b.addAll(
+                    List.of(
+                            "--bootstrap-servers",
+                            kafka.bootstrapServers(),
+                            "--topic",
+                            golden ? goldenTopic : calibratedTopic,
+                            "--out",
+                            fromTopic.toString()));
+            CliRun file = CliRun.of("export", a.toArray(String[]::new));
+            CliRun topic = CliRun.of("export", b.toArray(String[]::new));
+            assertEquals(0, file.status(), c[0] + ": " + file.err());
+            assertEquals(0, topic.status(), c[0] + ": " + topic.err());
+            assertEquals(contents(fromFile), contents(fromTopic), c[0]);
+        }
+    }
+
     @Test
     void onnxWithAModelAndARenameMap() throws Exception {
         Path goldens = Path.of("..", "export", "src", "test", "resources", "onnx");

@@ -158,6 +158,65 @@ class LatestRecordsTest {
     }
 
     @Test
+    void aLiveTopicIsReadUpToItsEndOffsetsAtTheStart() throws Exception {
+        String topic = "qparams-live";
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic(topic, 2, (short) 1))).all().get();
+        }
+        Properties p = new Properties();
+        p.put("bootstrap.servers", kafka.bootstrapServers());
+        p.put("key.serializer", ByteArraySerializer.class);
+        p.put("value.serializer", ByteArraySerializer.class);
+        java.util.concurrent.atomic.AtomicBoolean stop =
+                new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicLong sent = new java.util.concurrent.atomic.AtomicLong();
+        Random random = new Random(4);
+        List<ExportEntry> records = new ArrayList<>();
+        for (int k = 0; k < 50; k++) {
+            records.add(TestRecords.record("t" + k, SPEC, random));
+        }
+        // A producer that never stops while the export reads.
+        Thread writer =
+                new Thread(
+                        () -> {
+                            try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+                                while (!stop.get()) {
+                                    ExportEntry r = records.get((int) (sent.get() % 50));
+                                    producer.send(
+                                                    new ProducerRecord<>(
+                                                            topic,
+                                                            r.tensor()
+                                                                    .getBytes(
+                                                                            StandardCharsets.UTF_8),
+                                                            r.json()))
+                                            .get();
+                                    sent.incrementAndGet();
+                                }
+                            } catch (Exception ex) {
+                                throw new RuntimeException(ex);
+                            }
+                        });
+        writer.start();
+        try {
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (sent.get() < 200 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertTrue(sent.get() >= 200, "the writer sent " + sent.get());
+            Properties client = new Properties();
+            client.put("bootstrap.servers", kafka.bootstrapServers());
+            SortedMap<String, ExportEntry> latest =
+                    LatestRecords.fromTopic(client, topic, Duration.ofSeconds(30), System.err);
+            long after = sent.get();
+            assertEquals(50, latest.size());
+            assertTrue(after > 200, "the topic kept growing while it was read: " + after);
+        } finally {
+            stop.set(true);
+            writer.join(30_000);
+        }
+    }
+
+    @Test
     void aMissingTopicIsOneLine() {
         Properties client = new Properties();
         client.put("bootstrap.servers", kafka.bootstrapServers());
