@@ -48,7 +48,15 @@ public final class Exporter {
             if (format.writesDirectory() && Files.exists(target)) {
                 Path aside = sibling(target, "old");
                 Files.move(target, aside, StandardCopyOption.ATOMIC_MOVE);
-                Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+                try {
+                    Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+                } catch (IOException e) {
+                    Files.move(
+                            aside,
+                            target,
+                            StandardCopyOption.ATOMIC_MOVE); // the earlier export back
+                    throw e;
+                }
                 deleteTree(aside);
             } else {
                 move(staging, target);

@@ -33,7 +33,7 @@ import java.util.TreeMap;
  * an export of a live topic ends (within a partition the last record of a tensor wins; the job keys
  * records by tensor, so a tensor lives in one partition; should it appear in several, the record
  * with the later Kafka timestamp wins). On a compacted topic (docs/export.md) the read stays short
- * however long the job has run.
+ * however long the job has run. A tombstone (null value) for a tensor's key removes the tensor.
  */
 public final class LatestRecords {
     private static final Duration POLL = Duration.ofMillis(500);
@@ -134,11 +134,16 @@ public final class LatestRecords {
                         continue; // written after the read started
                     }
                     n++;
+                    if (r.value() == null) {
+                        // A tombstone (on a compacted topic, how a tensor is deleted): forget it.
+                        if (r.key() != null) {
+                            latest.remove(new String(r.key(), StandardCharsets.UTF_8));
+                        }
+                        continue;
+                    }
                     QParamsRecord record;
                     try {
-                        record =
-                                QParamsRecordDecoder.read(
-                                        r.value() == null ? new byte[0] : r.value());
+                        record = QParamsRecordDecoder.read(r.value());
                     } catch (IOException e) {
                         skipped++;
                         if (firstSkipped == null) {

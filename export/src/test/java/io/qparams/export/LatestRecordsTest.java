@@ -124,6 +124,10 @@ class LatestRecordsTest {
                             topic,
                             "noise".getBytes(StandardCharsets.UTF_8),
                             "not json".getBytes(StandardCharsets.UTF_8)));
+            // A tombstone deletes a tensor from the table.
+            producer.send(
+                    new ProducerRecord<>(topic, "tensor8".getBytes(StandardCharsets.UTF_8), null));
+            expected.remove("tensor8");
             producer.commitTransaction();
             // An aborted transaction's records are not read (read_committed).
             producer.beginTransaction();
