@@ -13,8 +13,10 @@ import io.qparams.job.flags.FlagConverters;
 import io.qparams.job.flags.HelpOption;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -49,6 +51,8 @@ import java.util.concurrent.Callable;
         })
 final class ExportCommand implements Callable<Integer> {
     @ParentCommand private QParams qparams;
+
+    @Spec private CommandSpec spec;
 
     @Option(
             names = "--format",
@@ -151,6 +155,18 @@ final class ExportCommand implements Callable<Integer> {
     public Integer call() throws UsageException, IOException {
         if ((records == null) == (bootstrapServers == null)) {
             throw new UsageException("give either --records FILE or --bootstrap-servers HOST:PORT");
+        }
+        // A format's own option with another format is a mistake, not something to ignore.
+        for (String[] own :
+                new String[][] {
+                    {"--model", "onnx"},
+                    {"--tensorrt-header", "tensorrt"},
+                    {"--aimet-version", "aimet"}
+                }) {
+            if (spec.commandLine().getParseResult().hasMatchedOption(own[0])
+                    && !format.equals(own[1])) {
+                throw new UsageException(own[0] + " is an option of --format " + own[1] + " only");
+            }
         }
         try {
             ExportFormat exportFormat = Formats.of(format, tensorrtHeader, aimetVersion, model);

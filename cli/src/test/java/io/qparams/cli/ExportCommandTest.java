@@ -366,6 +366,19 @@ class ExportCommandTest {
                 new String[] {
                     "--format",
                     "json",
+                    "--model",
+                    "m.onnx",
+                    "--records",
+                    records.toString(),
+                    "--out",
+                    dir.resolve("x").toString()
+                },
+                "--model is an option of --format onnx only"
+            },
+            {
+                new String[] {
+                    "--format",
+                    "json",
                     "--out",
                     dir.resolve("x").toString(),
                     "--bootstrap-servers",
