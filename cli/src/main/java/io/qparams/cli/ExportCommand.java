@@ -152,7 +152,7 @@ final class ExportCommand implements Callable<Integer> {
     @Mixin private HelpOption help;
 
     @Override
-    public Integer call() throws UsageException, IOException {
+    public Integer call() throws UsageException {
         if ((records == null) == (bootstrapServers == null)) {
             throw new UsageException("give either --records FILE or --bootstrap-servers HOST:PORT");
         }
@@ -195,6 +195,9 @@ final class ExportCommand implements Callable<Integer> {
             return QParams.EXIT_OK;
         } catch (ExportException e) {
             throw new UsageException(e.getMessage());
+        } catch (IOException e) {
+            // Nothing was written (Exporter removed its staging name): one line, as for a refusal.
+            throw new UsageException("writing " + out + " failed: " + e);
         }
     }
 }

@@ -379,6 +379,17 @@ class ExportCommandTest {
                 new String[] {
                     "--format",
                     "json",
+                    "--records",
+                    records.toString(),
+                    "--out",
+                    Path.of("/proc/qparams-export-test").toString()
+                },
+                "writing /proc/qparams-export-test failed"
+            },
+            {
+                new String[] {
+                    "--format",
+                    "json",
                     "--out",
                     dir.resolve("x").toString(),
                     "--bootstrap-servers",
