@@ -89,26 +89,7 @@ class ExportCommandTest {
         assertTrue(run.err().contains("export: json: "), run.err());
         ContractSchemas.assertExportJson(Files.readAllBytes(fromFile));
 
-        String topic = "qparams-export-cli";
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
-            admin.createTopics(List.of(new NewTopic(topic, 2, (short) 1))).all().get();
-        }
-        try (KafkaProducer<byte[], byte[]> producer =
-                new KafkaProducer<>(
-                        Map.of("bootstrap.servers", kafka.bootstrapServers()),
-                        new ByteArraySerializer(),
-                        new ByteArraySerializer())) {
-            for (String line : Files.readAllLines(records)) {
-                Map<String, Object> r =
-                        (Map<String, Object>)
-                                JsonValues.parse(line.getBytes(StandardCharsets.UTF_8));
-                producer.send(
-                        new ProducerRecord<>(
-                                topic,
-                                ((String) r.get("tensor")).getBytes(StandardCharsets.UTF_8),
-                                line.getBytes(StandardCharsets.UTF_8)));
-            }
-        }
+        String topic = toTopic(records, "qparams-export-cli");
         Path fromTopic = dir.resolve("from-topic.json");
         run =
                 CliRun.of(

@@ -110,24 +110,34 @@ public final class FlagConverters {
     }
 
     /**
+     * A duration in Flink's syntax (500ms, 10s, 1min; bare numbers are ms) from {@code min} to
+     * {@code max}; {@code examples} and {@code range} word the two reasons a value is refused.
+     */
+    private static Duration duration(
+            String value, String examples, Duration min, Duration max, String range) {
+        String text = nonBlank(value);
+        Duration duration;
+        try {
+            duration = TimeUtils.parseDuration(text);
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            throw new TypeConversionException(
+                    "'" + text + "': expected a duration such as " + examples);
+        }
+        if (duration.compareTo(min) < 0 || (max != null && duration.compareTo(max) > 0)) {
+            throw new TypeConversionException("'" + text + "': must be " + range);
+        }
+        return duration;
+    }
+
+    /**
      * A checkpoint interval in Flink's duration syntax (500ms, 10s, 1min; bare numbers are ms), at
      * least 10ms.
      */
     public static final class CheckpointInterval implements ITypeConverter<Duration> {
         @Override
         public Duration convert(String value) {
-            String text = nonBlank(value);
-            Duration duration;
-            try {
-                duration = TimeUtils.parseDuration(text);
-            } catch (IllegalArgumentException | ArithmeticException e) {
-                throw new TypeConversionException(
-                        "'" + text + "': expected a duration such as 10s, 500ms or 1min");
-            }
-            if (duration.toMillis() < 10) {
-                throw new TypeConversionException("'" + text + "': must be at least 10ms");
-            }
-            return duration;
+            return duration(
+                    value, "10s, 500ms or 1min", Duration.ofMillis(10), null, "at least 10ms");
         }
     }
 
@@ -135,18 +145,7 @@ public final class FlagConverters {
     public static final class Timeout implements ITypeConverter<Duration> {
         @Override
         public Duration convert(String value) {
-            String text = nonBlank(value);
-            Duration duration;
-            try {
-                duration = TimeUtils.parseDuration(text);
-            } catch (IllegalArgumentException | ArithmeticException e) {
-                throw new TypeConversionException(
-                        "'" + text + "': expected a duration such as 30s or 2min");
-            }
-            if (duration.compareTo(Duration.ofSeconds(1)) < 0) {
-                throw new TypeConversionException("'" + text + "': must be at least 1s");
-            }
-            return duration;
+            return duration(value, "30s or 2min", Duration.ofSeconds(1), null, "at least 1s");
         }
     }
 
@@ -154,18 +153,12 @@ public final class FlagConverters {
     public static final class BufferTimeout implements ITypeConverter<Duration> {
         @Override
         public Duration convert(String value) {
-            String text = nonBlank(value);
-            Duration duration;
-            try {
-                duration = TimeUtils.parseDuration(text);
-            } catch (IllegalArgumentException | ArithmeticException e) {
-                throw new TypeConversionException(
-                        "'" + text + "': expected a duration such as 10ms, 0ms or 100ms");
-            }
-            if (duration.isNegative() || duration.compareTo(Duration.ofSeconds(1)) > 0) {
-                throw new TypeConversionException("'" + text + "': must be from 0ms to 1s");
-            }
-            return duration;
+            return duration(
+                    value,
+                    "10ms, 0ms or 100ms",
+                    Duration.ZERO,
+                    Duration.ofSeconds(1),
+                    "from 0ms to 1s");
         }
     }
 
