@@ -30,6 +30,11 @@ servers_start
 job_id=$(submit_job "$job_jar" --bootstrap-servers "$bootstrap" --config e2e/observers.yaml \
     --delivery exactly-once --checkpoint-interval 2s --group-id qparams-e2e)
 check "job submitted and running (${job_id:-no job id})" test -n "$job_id"
+# The cluster takes jobs from the Flink CLI (the job graph, POST /jobs) but no jar upload through its
+# REST API (web.submit.enable: false in conf/flink/config.yaml): the handler is not there at all.
+jar_upload_status=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X POST "$rest_url/jars/upload")
+check "the REST API has no jar upload (POST /jars/upload: HTTP $jar_upload_status, 404 expected)" \
+    test "$jar_upload_status" = 404
 [ -n "$job_id" ] || finish
 
 # ---- Python producer -> job -> Python export consumer ----
