@@ -75,6 +75,7 @@ check "export tensorrt of the symmetric tensors" export_from_topic tensorrt "$ex
 # ... an affine one with a non-zero zero point is refused: exit 2, one line naming it, no file.
 export_from_topic tensorrt "$export_dir/refused.cache"
 refused_status=$?
+# shellcheck disable=SC2016 # the single-quoted script's $1..$3 are the arguments after it
 check "export tensorrt of every tensor is refused (exit $refused_status), one line naming a tensor, nothing written" \
     bash -c '[ "$1" = 2 ] && tail -n 1 "$2" | grep -q "^qparams export: tensor .* cannot be expressed in a TensorRT cache" \
         && [ ! -e "$3" ]' _ "$refused_status" "$export_dir/export.log" "$export_dir/refused.cache"

@@ -75,9 +75,36 @@ live_pid() { # pid_file marker
     echo "$pid"
 }
 
-# Gone: no such process, or a zombie (an empty command line) that its parent or init reaps.
+# Starts `command...` as a daemon: detached from this shell (nohup, stdin from /dev/null, output appended to
+# out_file), its PID in pid_file once it runs the command, and in $daemon_pid. A process started with
+# `command &` is a copy of this shell until it has exec'd the command, and live_pid, which tells a daemon by
+# its command line, would call it gone in that window: so the PID file is written only once the command
+# line holds the marker. Fails (the process killed, no PID file) when it exits or does not exec within 30 s.
+start_daemon() { # pid_file marker out_file command...
+    local pid_file=$1 marker=$2 out=$3
+    shift 3
+    nohup "$@" >>"$out" 2>&1 </dev/null &
+    daemon_pid=$!
+    if ! wait_until 30 0.05 runs_command "$daemon_pid" "$marker"; then
+        kill -KILL "$daemon_pid" 2>/dev/null
+        return 1
+    fi
+    echo "$daemon_pid" >"$pid_file"
+}
+
+# 0 once process `pid` runs a command line that holds the marker; 2 when it is gone.
+runs_command() { # pid marker
+    pid_gone "$1" && return 2
+    [[ $(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null) == *"$2"* ]]
+}
+
+# Gone: no such process, or a zombie that its parent or init reaps. (Not `[ -s /proc/PID/cmdline ]`: stat
+# gives every /proc file size 0, so that test called every live process gone and nothing waited for an exit.)
 pid_gone() { # pid
-    ! [ -s "/proc/$1/cmdline" ] 2>/dev/null
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+    stat=${stat##*) } # after the command name, which may hold spaces and parentheses
+    [ "${stat%% *}" = Z ]
 }
 
 # TERM, then KILL after the timeout; returns once the process is gone and removes the PID file. Quiet when

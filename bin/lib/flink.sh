@@ -53,16 +53,18 @@ flink_resource_params() { # GET_JM_RESOURCE_PARAMS | GET_TM_RESOURCE_PARAMS
 }
 
 flink_start_daemon() { # name resource_params class [args...]
-    local name=$1 params=$2 props pid
+    local name=$1 params=$2 props
     shift 2
     mapfile -t props <"$flink_properties_file"
     # shellcheck disable=SC2046 # the BashJavaUtils lines are lists of words
-    nohup java $(head -n 1 <<<"$params") "${java_opts[@]}" -Dlog.file="$flink_log_dir/$name.log" \
+    start_daemon "$flink_dir/$name.pid" "$1" "$flink_log_dir/$name.out" \
+        java $(head -n 1 <<<"$params") "${java_opts[@]}" -Dlog.file="$flink_log_dir/$name.log" \
         -Dlog4j.configurationFile="file:$flink_conf_dir/log4j.properties" -cp "$flink_lib/*" \
-        "$@" "${props[@]}" $(tail -n 1 <<<"$params") >>"$flink_log_dir/$name.out" 2>&1 </dev/null &
-    pid=$!
-    echo "$pid" >"$flink_dir/$name.pid"
-    log "started $name (pid $pid)"
+        "$@" "${props[@]}" $(tail -n 1 <<<"$params") || {
+        flink_show_logs "$name"
+        die "$name exited as it started (logs: $flink_log_dir)"
+    }
+    log "started $name (pid $daemon_pid)"
 }
 
 # Every daemon of the cluster that has a PID file, as "pid_file marker name" lines.

@@ -80,12 +80,15 @@ kafka_start() {
 
     [ -f "$kafka_logs_dir/server.log" ] && log_start=$(($(wc -c <"$kafka_logs_dir/server.log") + 1))
     # shellcheck disable=SC2086 # QPARAMS_KAFKA_HEAP is a list of JVM options
-    nohup java ${QPARAMS_KAFKA_HEAP:--Xmx512m} -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
+    start_daemon "$kafka_pid_file" "$kafka_marker" "$kafka_logs_dir/kafka.out" \
+        java ${QPARAMS_KAFKA_HEAP:--Xmx512m} -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
         "${java_opts[@]}" -Dkafka.logs.dir="$kafka_logs_dir" \
         -Dlog4j2.configurationFile="$root/conf/kafka/log4j2.properties" \
-        -cp "$kafka_lib/*" kafka.Kafka "$kafka_properties" >>"$kafka_logs_dir/kafka.out" 2>&1 </dev/null &
-    pid=$!
-    echo "$pid" >"$kafka_pid_file"
+        -cp "$kafka_lib/*" kafka.Kafka "$kafka_properties" || {
+        show_logs "$kafka_logs_dir/kafka.out"
+        die "the broker exited as it started (logs: $kafka_logs_dir)"
+    }
+    pid=$daemon_pid
     wait_until 60 0.1 kafka_started "$pid" "$log_start" || rc=$?
     if [ "$rc" != 0 ]; then
         show_logs "$kafka_logs_dir/kafka.out" "$kafka_logs_dir/server.log"
