@@ -1,6 +1,7 @@
 package io.qparams.connectors;
 
 import io.qparams.connectors.batch.BatchDecoder;
+import io.qparams.connectors.records.MergedStep;
 import io.qparams.connectors.records.QParamsRecordEncoder;
 import io.qparams.connectors.records.RecordSource;
 import io.qparams.observers.BatchMinMax;
@@ -101,10 +102,27 @@ public final class BatchPipeline {
     public byte[] observe(
             String tensor, int rule, ObserverState state, BatchMinMax batch, RecordSource source)
             throws InvalidBatchException {
+        return observe(tensor, rule, state, batch, source, null);
+    }
+
+    /**
+     * As above, for the merged shards of a data-parallel step: one update, and a record that names
+     * the step.
+     *
+     * @param step null for a batch of its own
+     */
+    public byte[] observe(
+            String tensor,
+            int rule,
+            ObserverState state,
+            BatchMinMax batch,
+            RecordSource source,
+            MergedStep step)
+            throws InvalidBatchException {
         Observer observer = observer(rule);
         observer.update(state, batch);
         return encoder.encode(
-                tensor, observer.spec(), state, observer.calculateQParams(state), source);
+                tensor, observer.spec(), state, observer.calculateQParams(state), source, step);
     }
 
     private Observer observer(int rule) {

@@ -4,6 +4,7 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.qparams.connectors.batch.BatchDecoder;
 import io.qparams.connectors.config.ObserverConfigLoader;
 import io.qparams.connectors.records.ControlMessage;
+import io.qparams.connectors.records.StepHeaders;
 import io.qparams.observers.InvalidBatchException;
 import io.qparams.observers.InvalidObserverConfigException;
 import io.qparams.observers.NonFinitePolicy;
@@ -63,6 +64,29 @@ class ParserFuzzTest {
     void parseControlMessage(byte[] input) {
         try {
             ControlMessage.parse(input);
+        } catch (InvalidBatchException e) {
+            assertOneLine(e.getMessage(), input);
+        }
+    }
+
+    /**
+     * The data-parallel headers: byte 0's low three bits say which of step, world size and rank are
+     * present; the rest, split at NUL bytes, gives their texts.
+     */
+    @FuzzTest(maxDuration = "30s")
+    void parseStepHeaders(byte[] input) {
+        if (input.length == 0) {
+            return;
+        }
+        String[] texts =
+                new String(input, 1, input.length - 1, StandardCharsets.UTF_8).split("\0", 3);
+        String[] headers = new String[3];
+        for (int i = 0; i < 3; i++) {
+            boolean present = (input[0] & (1 << i)) != 0;
+            headers[i] = present ? (i < texts.length ? texts[i] : "") : null;
+        }
+        try {
+            StepHeaders.parse(headers[0], headers[1], headers[2]);
         } catch (InvalidBatchException e) {
             assertOneLine(e.getMessage(), input);
         }

@@ -23,6 +23,8 @@ import java.util.Objects;
  * @param maxBatchBytes input values above it go to the DLQ before any parsing
  * @param bufferTimeout the longest a record waits in a network buffer before it is sent on
  * @param checkpointDir where checkpoints go (a URI), or null for the cluster's setting
+ * @param stepTimeout how long a data-parallel step waits for its missing ranks (processing time)
+ * @param incompleteSteps what becomes of a step whose ranks did not all arrive in time
  */
 public record JobOptions(
         String bootstrapServers,
@@ -40,7 +42,9 @@ public record JobOptions(
         StateBackend stateBackend,
         int maxBatchBytes,
         Duration bufferTimeout,
-        String checkpointDir)
+        String checkpointDir,
+        Duration stepTimeout,
+        IncompleteSteps incompleteSteps)
         implements KafkaSettings {
 
     /**
@@ -52,7 +56,19 @@ public record JobOptions(
         ROCKSDB
     }
 
+    /**
+     * A data-parallel step whose ranks did not all arrive within the step timeout: applied with the
+     * ranks that came (the record's {@code ranks} says how many), or sent to the DLQ whole.
+     */
+    public enum IncompleteSteps {
+        APPLY,
+        DLQ
+    }
+
     public static final String DEFAULT_BOOTSTRAP_SERVERS = "localhost:9092";
+
+    /** {@code --step-timeout}'s default, in the flag's syntax. */
+    public static final String DEFAULT_STEP_TIMEOUT = "60s";
 
     /**
      * Larger input values go to the DLQ unparsed. Below the DLQ topic's record limit ({@link
@@ -73,6 +89,8 @@ public record JobOptions(
         Objects.requireNonNull(startingOffsets, "startingOffsets");
         Objects.requireNonNull(stateBackend, "stateBackend");
         Objects.requireNonNull(bufferTimeout, "bufferTimeout");
+        Objects.requireNonNull(stepTimeout, "stepTimeout");
+        Objects.requireNonNull(incompleteSteps, "incompleteSteps");
         List<String> topics = List.of(inputTopic, outputTopic, dlqTopic, controlTopic);
         if (topics.stream().distinct().count() != topics.size()) {
             throw new IllegalArgumentException(
@@ -119,7 +137,9 @@ public record JobOptions(
                 stateBackend,
                 maxBatchBytes,
                 bufferTimeout,
-                checkpointDir);
+                checkpointDir,
+                stepTimeout,
+                incompleteSteps);
     }
 
     /**
@@ -143,7 +163,9 @@ public record JobOptions(
                 stateBackend,
                 maxBatchBytes,
                 bufferTimeout,
-                checkpointDir);
+                checkpointDir,
+                stepTimeout,
+                incompleteSteps);
     }
 
     /** A copy with another checkpoint directory ({@code qparams run}'s temporary one). */
@@ -164,7 +186,9 @@ public record JobOptions(
                 stateBackend,
                 maxBatchBytes,
                 bufferTimeout,
-                uri);
+                uri,
+                stepTimeout,
+                incompleteSteps);
     }
 
     /**

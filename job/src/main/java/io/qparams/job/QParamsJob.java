@@ -18,6 +18,7 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.TimeUtils;
 
 import io.qparams.connectors.kafka.DeadLetter;
 import io.qparams.connectors.kafka.KafkaEndpoints;
@@ -69,6 +70,8 @@ public final class QParamsJob {
     private final Sink<QParamsOutput> output;
     private final Sink<DeadLetter> deadLetters;
     private int maxBatchBytes = JobOptions.DEFAULT_MAX_BATCH_BYTES;
+    private Duration stepTimeout = TimeUtils.parseDuration(JobOptions.DEFAULT_STEP_TIMEOUT);
+    private JobOptions.IncompleteSteps incompleteSteps = JobOptions.IncompleteSteps.APPLY;
 
     public QParamsJob(
             ObserverConfigSource config,
@@ -95,12 +98,23 @@ public final class QParamsJob {
                         KafkaEndpoints.controlSource(options),
                         KafkaEndpoints.outputSink(options),
                         KafkaEndpoints.deadLetterSink(options))
-                .withMaxBatchBytes(options.maxBatchBytes());
+                .withMaxBatchBytes(options.maxBatchBytes())
+                .withSteps(options.stepTimeout(), options.incompleteSteps());
     }
 
     /** Input values above this many bytes go to the DLQ unparsed ({@code --max-batch-bytes}). */
     public QParamsJob withMaxBatchBytes(int maxBatchBytes) {
         this.maxBatchBytes = maxBatchBytes;
+        return this;
+    }
+
+    /**
+     * How long a data-parallel step waits for missing ranks, and what then ({@code --step-timeout},
+     * {@code --incomplete-steps}).
+     */
+    public QParamsJob withSteps(Duration timeout, JobOptions.IncompleteSteps incomplete) {
+        this.stepTimeout = Objects.requireNonNull(timeout, "timeout");
+        this.incompleteSteps = Objects.requireNonNull(incomplete, "incomplete");
         return this;
     }
 
@@ -132,7 +146,7 @@ public final class QParamsJob {
         SingleOutputStreamOperator<QParamsOutput> qparams =
                 batches.union(resets)
                         .keyBy(event -> event.tensor, Types.STRING)
-                        .process(new ObserveFunction(config))
+                        .process(new ObserveFunction(config, stepTimeout, incompleteSteps))
                         .name("observe")
                         .uid("observe");
         qparams.sinkTo(output).name("output-sink").uid("output-sink");

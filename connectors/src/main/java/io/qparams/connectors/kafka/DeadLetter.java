@@ -21,6 +21,15 @@ public class DeadLetter {
     public int sourcePartition;
     public long sourceOffset;
 
+    /**
+     * The refused record's data-parallel headers, written back as they came (null: absent); for a
+     * whole step refused at once, its step and world size and no rank.
+     */
+    public String step;
+
+    public String worldSize;
+    public String rank;
+
     public DeadLetter() {}
 
     public DeadLetter(
@@ -41,6 +50,14 @@ public class DeadLetter {
     }
 
     public static DeadLetter of(KafkaInput record, String reason) {
+        DeadLetter letter = withoutStepHeaders(record, reason);
+        letter.step = record.step;
+        letter.worldSize = record.worldSize;
+        letter.rank = record.rank;
+        return letter;
+    }
+
+    private static DeadLetter withoutStepHeaders(KafkaInput record, String reason) {
         if (record.value != null && record.value.length > MAX_VALUE_BYTES) {
             return new DeadLetter(
                     record.key,

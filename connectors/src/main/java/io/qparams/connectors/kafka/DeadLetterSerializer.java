@@ -4,6 +4,7 @@ import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 
 import io.qparams.connectors.batch.BatchDecoder;
 import io.qparams.connectors.records.DeadLetters;
+import io.qparams.connectors.records.StepHeaders;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 
@@ -32,7 +33,16 @@ public final class DeadLetterSerializer implements KafkaRecordSerializationSchem
         if (element.contentType != null) {
             headers.add(BatchDecoder.CONTENT_TYPE_HEADER, utf8(element.contentType));
         }
+        addIfPresent(headers, StepHeaders.STEP, element.step);
+        addIfPresent(headers, StepHeaders.WORLD_SIZE, element.worldSize);
+        addIfPresent(headers, StepHeaders.RANK, element.rank);
         return new ProducerRecord<>(topic, null, timestamp, element.key, element.value, headers);
+    }
+
+    private static void addIfPresent(RecordHeaders headers, String name, String value) {
+        if (value != null) {
+            headers.add(name, utf8(value));
+        }
     }
 
     private static byte[] utf8(String s) {

@@ -20,6 +20,15 @@ public class KafkaInput {
     public int partition;
     public long offset;
 
+    /**
+     * The data-parallel headers' text ({@link io.qparams.connectors.records.StepHeaders}), each
+     * null when absent; read and checked in DecodeAndReduce, where a bad one becomes a dead letter.
+     */
+    public String step;
+
+    public String worldSize;
+    public String rank;
+
     public KafkaInput() {}
 
     public KafkaInput(

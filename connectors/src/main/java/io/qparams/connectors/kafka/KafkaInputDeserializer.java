@@ -5,6 +5,7 @@ import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDe
 import org.apache.flink.util.Collector;
 
 import io.qparams.connectors.batch.BatchDecoder;
+import io.qparams.connectors.records.StepHeaders;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
 
@@ -18,21 +19,35 @@ public final class KafkaInputDeserializer implements KafkaRecordDeserializationS
 
     @Override
     public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<KafkaInput> out) {
-        out.collect(
+        KafkaInput input =
                 new KafkaInput(
                         record.key(),
                         record.value(),
-                        contentType(record),
+                        header(record, BatchDecoder.CONTENT_TYPE_HEADER),
                         record.topic(),
                         record.partition(),
-                        record.offset()));
+                        record.offset());
+        input.step = stepHeader(record, StepHeaders.STEP);
+        input.worldSize = stepHeader(record, StepHeaders.WORLD_SIZE);
+        input.rank = stepHeader(record, StepHeaders.RANK);
+        out.collect(input);
     }
 
-    private static String contentType(ConsumerRecord<byte[], byte[]> record) {
-        Header header = record.headers().lastHeader(BatchDecoder.CONTENT_TYPE_HEADER);
+    /** The last header of that name as UTF-8 text; null when absent or without a value. */
+    private static String header(ConsumerRecord<byte[], byte[]> record, String name) {
+        Header header = record.headers().lastHeader(name);
         return header == null || header.value() == null
                 ? null
                 : new String(header.value(), StandardCharsets.UTF_8);
+    }
+
+    /** As {@link #header}, but a header present without a value is "" (refused as not a number). */
+    private static String stepHeader(ConsumerRecord<byte[], byte[]> record, String name) {
+        Header header = record.headers().lastHeader(name);
+        if (header == null) {
+            return null;
+        }
+        return header.value() == null ? "" : new String(header.value(), StandardCharsets.UTF_8);
     }
 
     @Override

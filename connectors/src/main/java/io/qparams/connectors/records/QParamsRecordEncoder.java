@@ -35,6 +35,19 @@ public final class QParamsRecordEncoder {
             ObserverState state,
             QParams qparams,
             RecordSource source) {
+        return encode(tensor, spec, state, qparams, source, null);
+    }
+
+    /**
+     * @param step the data-parallel step the update merged, or null for a record of one batch
+     */
+    public byte[] encode(
+            String tensor,
+            ObserverSpec spec,
+            ObserverState state,
+            QParams qparams,
+            RecordSource source,
+            MergedStep step) {
         JsonBytes g = out;
         g.reset();
         g.ascii("{\"tensor\":").string(tensor);
@@ -46,6 +59,11 @@ public final class QParamsRecordEncoder {
         g.raw(specFields.computeIfAbsent(spec, QParamsRecordEncoder::specFields));
         boolean perChannel = spec.isPerChannel();
         g.ascii(",\"batches\":").number(state.batches());
+        if (step != null) {
+            g.ascii(",\"step\":").number(step.step());
+            g.ascii(",\"world_size\":").number(step.worldSize());
+            g.ascii(",\"ranks\":").number(step.ranks());
+        }
         g.ascii(",\"min_val\":");
         writeFloats(g, state.minVal(), perChannel);
         g.ascii(",\"max_val\":");

@@ -149,6 +149,15 @@ public final class FlagConverters {
         }
     }
 
+    /** How long a data-parallel step waits for its missing ranks: at least 1ms. */
+    public static final class StepTimeout implements ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            return duration(
+                    value, "60s, 500ms or 5min", Duration.ofMillis(1), null, "at least 1ms");
+        }
+    }
+
     /** A duration of zero or more, up to a second (a buffer held longer is a stalled stream). */
     public static final class BufferTimeout implements ITypeConverter<Duration> {
         @Override
@@ -228,6 +237,12 @@ public final class FlagConverters {
     public static final class StateBackendFlag extends EnumFlag<JobOptions.StateBackend> {
         public StateBackendFlag() {
             super(JobOptions.StateBackend.class);
+        }
+    }
+
+    public static final class IncompleteStepsFlag extends EnumFlag<JobOptions.IncompleteSteps> {
+        public IncompleteStepsFlag() {
+            super(JobOptions.IncompleteSteps.class);
         }
     }
 }

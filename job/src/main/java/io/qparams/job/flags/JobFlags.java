@@ -163,6 +163,28 @@ public final class JobFlags {
                             + " run: a temporary directory removed when it ends).")
     private String checkpointDir;
 
+    @Option(
+            names = "--step-timeout",
+            paramLabel = "DURATION",
+            converter = FlagConverters.StepTimeout.class,
+            defaultValue = JobOptions.DEFAULT_STEP_TIMEOUT,
+            description =
+                    "How long a data-parallel step (records with qparams.step headers, see"
+                            + " docs/torch.md) waits for its missing ranks, from its first shard,"
+                            + " in processing time; at least 1ms (default: ${DEFAULT-VALUE}).")
+    private Duration stepTimeout;
+
+    @Option(
+            names = "--incomplete-steps",
+            paramLabel = "apply|dlq",
+            converter = FlagConverters.IncompleteStepsFlag.class,
+            defaultValue = "apply",
+            description =
+                    "A step still missing ranks at its timeout: applied with the ranks that came"
+                            + " (the record's ranks < world_size says so), or sent to the DLQ"
+                            + " (default: ${DEFAULT-VALUE}).")
+    private JobOptions.IncompleteSteps incompleteSteps;
+
     /**
      * The options the flags give.
      *
@@ -188,7 +210,9 @@ public final class JobFlags {
                     stateBackend,
                     maxBatchBytes,
                     bufferTimeout,
-                    checkpointDir);
+                    checkpointDir,
+                    stepTimeout,
+                    incompleteSteps);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(command.commandLine(), e.getMessage(), e);
         }

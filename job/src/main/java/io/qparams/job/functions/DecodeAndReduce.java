@@ -7,6 +7,7 @@ import org.apache.flink.util.Collector;
 import io.qparams.connectors.BatchPipeline;
 import io.qparams.connectors.kafka.DeadLetter;
 import io.qparams.connectors.kafka.KafkaInput;
+import io.qparams.connectors.records.StepHeaders;
 import io.qparams.job.ObserverConfigSource;
 import io.qparams.job.records.TensorEvent;
 import io.qparams.observers.BatchMinMax;
@@ -48,10 +49,14 @@ public final class DecodeAndReduce extends ProcessFunction<KafkaInput, TensorEve
             return;
         }
         try {
+            StepHeaders.Step step = StepHeaders.parse(record.step, record.worldSize, record.rank);
             int rule = pipeline.ruleFor(tensor);
             BatchMinMax batch = pipeline.decode(rule, record.value, record.contentType);
-            if (batch
-                    != null) { // null: an empty tensor, which changes nothing (CONTRACT section 1)
+            if (step != null) {
+                // An empty shard still counts: its rank has arrived for the step.
+                out.collect(TensorEvent.shard(tensor, rule, batch, step, record));
+            } else if (batch != null) {
+                // null: an empty tensor, which changes nothing (CONTRACT section 1)
                 out.collect(TensorEvent.batch(tensor, rule, batch, record));
             }
         } catch (InvalidBatchException e) {

@@ -10,8 +10,11 @@ import io.qparams.connectors.BatchPipeline;
 import io.qparams.connectors.batch.StatsJson;
 import io.qparams.connectors.kafka.DeadLetter;
 import io.qparams.connectors.kafka.QParamsOutput;
+import io.qparams.connectors.records.MergedStep;
 import io.qparams.connectors.records.RecordSource;
+import io.qparams.job.JobOptions.IncompleteSteps;
 import io.qparams.job.ObserverConfigSource;
+import io.qparams.job.records.PendingStep;
 import io.qparams.job.records.TensorEvent;
 import io.qparams.job.serializers.ObserverStateSerializer;
 import io.qparams.observers.BatchMinMax;
@@ -19,6 +22,7 @@ import io.qparams.observers.InvalidBatchException;
 import io.qparams.observers.ObserverState;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 
 /**
  * One PyTorch-exact observer per tensor (the key), the observe-and-encode half of the {@link
@@ -26,6 +30,10 @@ import java.nio.charset.StandardCharsets;
  * the state, so the next batch starts afresh at {@code batches = 1}. A batch the observer refuses
  * (channel count changed, wrong family) leaves the state as it was and goes to the dead letters as
  * JSON stats, the only form of it that reached this operator.
+ *
+ * <p>Data-parallel shards (CONTRACT section 7) wait in {@link DataParallelSteps} until every rank
+ * of their step has arrived, or the step timeout (processing time, a timer) has passed; then the
+ * step's merged shards are ONE update and one record, steps in increasing order.
  */
 public final class ObserveFunction
         extends KeyedProcessFunction<String, TensorEvent, QParamsOutput> {
@@ -35,11 +43,23 @@ public final class ObserveFunction
     public static final String STATE_NAME = "observer-state";
 
     private final ObserverConfigSource configSource;
+    private final Duration stepTimeout;
+    private final IncompleteSteps incompleteSteps;
     private transient BatchPipeline pipeline;
     private transient ValueState<ObserverState> observerState;
+    private transient DataParallelSteps steps;
 
-    public ObserveFunction(ObserverConfigSource configSource) {
+    /**
+     * @param stepTimeout how long a data-parallel step waits for its missing ranks
+     * @param incompleteSteps what becomes of a step that timed out
+     */
+    public ObserveFunction(
+            ObserverConfigSource configSource,
+            Duration stepTimeout,
+            IncompleteSteps incompleteSteps) {
         this.configSource = configSource;
+        this.stepTimeout = stepTimeout;
+        this.incompleteSteps = incompleteSteps;
     }
 
     @Override
@@ -50,13 +70,31 @@ public final class ObserveFunction
                         .getState(
                                 new ValueStateDescriptor<>(
                                         STATE_NAME, ObserverStateSerializer.INSTANCE));
+        steps = new DataParallelSteps(getRuntimeContext());
     }
 
     @Override
     public void processElement(TensorEvent event, Context ctx, Collector<QParamsOutput> out)
             throws Exception {
         if (event.reset) {
+            for (PendingStep dropped : steps.clear()) {
+                refuseStep(ctx, dropped, "step " + dropped.step + " dropped by a reset");
+            }
             observerState.clear();
+            return;
+        }
+        if (event.isShard()) {
+            shard(event, ctx, out);
+            return;
+        }
+        if (steps.active()) {
+            refuse(
+                    ctx,
+                    event,
+                    "tensor '"
+                            + event.tensor
+                            + "' takes data-parallel steps: a record without qparams.step headers"
+                            + " cannot join them (reset the tensor first)");
             return;
         }
         ObserverState state = observerState.value();
@@ -64,30 +102,164 @@ public final class ObserveFunction
             state = pipeline.initialState(event.rule);
         }
         BatchMinMax batch = event.toBatch();
-        byte[] record;
+        RecordSource source =
+                RecordSource.kafka(event.sourceTopic, event.sourcePartition, event.sourceOffset);
         try {
-            record =
-                    pipeline.observe(
-                            event.tensor,
-                            event.rule,
-                            state,
-                            batch,
-                            RecordSource.kafka(
-                                    event.sourceTopic, event.sourcePartition, event.sourceOffset));
+            out.collect(observe(event.tensor, event.rule, state, batch, source, null));
         } catch (InvalidBatchException e) {
-            ctx.output(
-                    DeadLetterTag.DEAD_LETTERS,
-                    new DeadLetter(
-                            event.tensor.getBytes(StandardCharsets.UTF_8),
-                            StatsJson.encode(batch),
-                            StatsJson.CONTENT_TYPE,
-                            e.getMessage(),
-                            event.sourceTopic,
-                            event.sourcePartition,
-                            event.sourceOffset));
+            refuse(ctx, event, e.getMessage());
+        }
+    }
+
+    private void shard(TensorEvent shard, Context ctx, Collector<QParamsOutput> out)
+            throws Exception {
+        if (!steps.active() && observerState.value() != null) {
+            refuse(
+                    ctx,
+                    shard,
+                    "tensor '"
+                            + shard.tensor
+                            + "' takes records without qparams.step headers: a data-parallel shard"
+                            + " cannot join them (reset the tensor first)");
             return;
         }
+        long now = ctx.timerService().currentProcessingTime();
+        PendingStep step = steps.pendingStep(shard.step);
+        switch (steps.arrive(shard, now + stepTimeout.toMillis())) {
+            case NEW_STEP:
+                ctx.timerService().registerProcessingTimeTimer(now + stepTimeout.toMillis());
+                break;
+            case JOINED:
+            case DUPLICATE: // a producer's retry: the step has this rank's shard already
+                break;
+            case LATE:
+                refuse(
+                        ctx,
+                        shard,
+                        "rank "
+                                + shard.rank
+                                + " of step "
+                                + shard.step
+                                + " arrived after step "
+                                + steps.lastApplied()
+                                + " was applied");
+                return;
+            case OTHER_WORLD_SIZE:
+                refuse(
+                        ctx,
+                        shard,
+                        "world size "
+                                + shard.worldSize
+                                + " differs from the "
+                                + step.worldSize
+                                + " of step "
+                                + shard.step
+                                + "'s other ranks");
+                return;
+        }
+        applyDue(ctx, now, out);
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<QParamsOutput> out)
+            throws Exception {
+        applyDue(ctx, timestamp, out);
+    }
+
+    /** Applies (or refuses) the steps that are due, in increasing order. */
+    private void applyDue(Context ctx, long now, Collector<QParamsOutput> out) throws Exception {
+        for (PendingStep step : steps.takeDue(now)) {
+            if (step.refusal() != null) {
+                refuseStep(ctx, step, "step " + step.step + " not applied: " + step.refusal());
+            } else if (!step.isComplete() && incompleteSteps == IncompleteSteps.DLQ) {
+                refuseStep(
+                        ctx,
+                        step,
+                        "step "
+                                + step.step
+                                + ": "
+                                + step.ranks()
+                                + " of "
+                                + step.worldSize
+                                + " ranks arrived within the step timeout of "
+                                + stepTimeout.toMillis()
+                                + " ms (missing: "
+                                + step.missingRanks()
+                                + ")");
+            } else {
+                applyStep(ctx, step, out);
+            }
+        }
+    }
+
+    private void applyStep(Context ctx, PendingStep step, Collector<QParamsOutput> out)
+            throws Exception {
+        BatchMinMax batch = step.batch();
+        if (batch == null) {
+            return; // every shard was empty: an empty global batch changes nothing, as in torch
+        }
+        String tensor = ctx.getCurrentKey();
+        ObserverState state = observerState.value();
+        if (state == null) {
+            state = pipeline.initialState(step.rule);
+        }
+        RecordSource source =
+                RecordSource.kafka(step.sourceTopic(), step.sourcePartition(), step.sourceOffset());
+        MergedStep merged = new MergedStep(step.step, step.worldSize, step.ranks());
+        try {
+            out.collect(observe(tensor, step.rule, state, batch, source, merged));
+        } catch (InvalidBatchException e) {
+            refuseStep(ctx, step, "step " + step.step + " not applied: " + e.getMessage());
+        }
+    }
+
+    /** Applies one batch to the state, stores it, and returns the record. */
+    private QParamsOutput observe(
+            String tensor,
+            int rule,
+            ObserverState state,
+            BatchMinMax batch,
+            RecordSource source,
+            MergedStep merged)
+            throws Exception {
+        byte[] record = pipeline.observe(tensor, rule, state, batch, source, merged);
         observerState.update(state);
-        out.collect(new QParamsOutput(event.tensor, record));
+        return new QParamsOutput(tensor, record);
+    }
+
+    /** One refused batch or shard to the dead letters, as the JSON stats that reached here. */
+    private static void refuse(Context ctx, TensorEvent event, String reason) {
+        DeadLetter letter =
+                new DeadLetter(
+                        event.tensor.getBytes(StandardCharsets.UTF_8),
+                        event.hasValues() ? StatsJson.encode(event.toBatch()) : null,
+                        StatsJson.CONTENT_TYPE,
+                        reason,
+                        event.sourceTopic,
+                        event.sourcePartition,
+                        event.sourceOffset);
+        if (event.isShard()) {
+            letter.step = Long.toString(event.step);
+            letter.worldSize = Integer.toString(event.worldSize);
+            letter.rank = Integer.toString(event.rank);
+        }
+        ctx.output(DeadLetterTag.DEAD_LETTERS, letter);
+    }
+
+    /** A whole step to the dead letters: its merged shards as JSON stats, its last source. */
+    private static void refuseStep(Context ctx, PendingStep step, String reason) {
+        BatchMinMax batch = step.batch();
+        DeadLetter letter =
+                new DeadLetter(
+                        ctx.getCurrentKey().getBytes(StandardCharsets.UTF_8),
+                        batch == null ? null : StatsJson.encode(batch),
+                        StatsJson.CONTENT_TYPE,
+                        reason,
+                        step.sourceTopic(),
+                        step.sourcePartition(),
+                        step.sourceOffset());
+        letter.step = Long.toString(step.step);
+        letter.worldSize = Integer.toString(step.worldSize);
+        ctx.output(DeadLetterTag.DEAD_LETTERS, letter);
     }
 }

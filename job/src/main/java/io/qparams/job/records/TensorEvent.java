@@ -1,15 +1,27 @@
 package io.qparams.job.records;
 
 import io.qparams.connectors.kafka.KafkaInput;
+import io.qparams.connectors.records.StepHeaders;
 import io.qparams.observers.BatchMinMax;
 
 /**
  * What crosses the network to the keyed observer: a batch reduced to its min/max vectors (never the
- * tensor), or a reset from the control topic. A Flink POJO.
+ * tensor), or a reset from the control topic. A batch may be one rank's shard of a data-parallel
+ * step ({@link #step} >= 0); a shard without values (an empty tensor) still counts as that rank's
+ * arrival, with empty vectors. A Flink POJO.
  */
 public class TensorEvent {
+    /** {@link #step} of a batch that is not part of a data-parallel step. */
+    public static final long NO_STEP = -1;
+
     public String tensor;
     public boolean reset;
+
+    /** The global step of a data-parallel shard (its headers), else {@link #NO_STEP}. */
+    public long step = NO_STEP;
+
+    public int worldSize;
+    public int rank;
 
     /** Index of the config rule that gives this tensor its observer (batches only). */
     public int rule;
@@ -34,6 +46,30 @@ public class TensorEvent {
         return e;
     }
 
+    /**
+     * One rank's shard of a data-parallel step.
+     *
+     * @param batch the shard reduced, or null for an empty one
+     */
+    public static TensorEvent shard(
+            String tensor, int rule, BatchMinMax batch, StepHeaders.Step step, KafkaInput source) {
+        TensorEvent e;
+        if (batch != null) {
+            e = batch(tensor, rule, batch, source);
+        } else {
+            e = new TensorEvent();
+            e.tensor = tensor;
+            e.rule = rule;
+            e.min = new float[0];
+            e.max = new float[0];
+            e.setSource(source);
+        }
+        e.step = step.step();
+        e.worldSize = step.worldSize();
+        e.rank = step.rank();
+        return e;
+    }
+
     public static TensorEvent reset(String tensor, KafkaInput source) {
         TensorEvent e = new TensorEvent();
         e.tensor = tensor;
@@ -51,6 +87,15 @@ public class TensorEvent {
         sourceOffset = source.offset;
     }
 
+    public boolean isShard() {
+        return step != NO_STEP;
+    }
+
+    /** False for an empty shard: nothing to merge, but its rank has arrived. */
+    public boolean hasValues() {
+        return min.length > 0;
+    }
+
     /** The reduced batch; its vectors are fresh copies only where BatchMinMax copies them. */
     public BatchMinMax toBatch() {
         return perChannel
@@ -63,6 +108,7 @@ public class TensorEvent {
         return "TensorEvent{"
                 + tensor
                 + (reset ? ", reset" : ", rule " + rule)
+                + (isShard() ? ", step " + step + " rank " + rank + "/" + worldSize : "")
                 + ", "
                 + sourceTopic
                 + "-"

@@ -2,7 +2,6 @@ package io.qparams.job.serializers;
 
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
-import org.apache.flink.api.common.typeutils.base.TypeSerializerSingleton;
 import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
 
@@ -12,20 +11,12 @@ import io.qparams.observers.ObserverStateCodec;
 import java.io.IOException;
 
 /**
- * Flink state serializer for {@link ObserverState}, in {@link ObserverStateCodec}'s versioned form,
- * so observer state never falls back to Kryo. The codec's leading version byte carries format
- * evolution; the serializer itself (and its snapshot) has a single version, so every savepoint
- * restores with this class as is.
+ * Flink state serializer for {@link ObserverState}, in {@link ObserverStateCodec}'s versioned form.
  */
-public final class ObserverStateSerializer extends TypeSerializerSingleton<ObserverState> {
+public final class ObserverStateSerializer extends CodecSerializer<ObserverState> {
     private static final long serialVersionUID = 1L;
 
     public static final ObserverStateSerializer INSTANCE = new ObserverStateSerializer();
-
-    @Override
-    public boolean isImmutableType() {
-        return false;
-    }
 
     @Override
     public ObserverState createInstance() {
@@ -38,33 +29,13 @@ public final class ObserverStateSerializer extends TypeSerializerSingleton<Obser
     }
 
     @Override
-    public ObserverState copy(ObserverState from, ObserverState reuse) {
-        return from.copy();
+    void write(ObserverState value, DataOutputView target) throws IOException {
+        ObserverStateCodec.write(value, target);
     }
 
     @Override
-    public int getLength() {
-        return -1;
-    }
-
-    @Override
-    public void serialize(ObserverState record, DataOutputView target) throws IOException {
-        ObserverStateCodec.write(record, target);
-    }
-
-    @Override
-    public ObserverState deserialize(DataInputView source) throws IOException {
+    ObserverState read(DataInputView source) throws IOException {
         return ObserverStateCodec.read(source);
-    }
-
-    @Override
-    public ObserverState deserialize(ObserverState reuse, DataInputView source) throws IOException {
-        return ObserverStateCodec.read(source);
-    }
-
-    @Override
-    public void copy(DataInputView source, DataOutputView target) throws IOException {
-        ObserverStateCodec.write(ObserverStateCodec.read(source), target);
     }
 
     @Override
@@ -74,7 +45,7 @@ public final class ObserverStateSerializer extends TypeSerializerSingleton<Obser
 
     /**
      * Restores this serializer from any savepoint; always compatible as is (the codec reads every
-     * version).
+     * version). Its class name is in every savepoint: never rename or move it.
      */
     public static final class Snapshot extends SimpleTypeSerializerSnapshot<ObserverState> {
         public Snapshot() {

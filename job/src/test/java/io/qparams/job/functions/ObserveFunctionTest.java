@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.qparams.connectors.kafka.DeadLetter;
 import io.qparams.connectors.kafka.KafkaInput;
 import io.qparams.connectors.kafka.QParamsOutput;
+import io.qparams.job.JobOptions.IncompleteSteps;
 import io.qparams.job.ObserverConfigSource;
 import io.qparams.job.records.TensorEvent;
 import io.qparams.job.testutil.QParamsAssertions;
@@ -28,6 +29,7 @@ import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -73,7 +75,11 @@ class ObserveFunctionTest {
             throws Exception {
         KeyedOneInputStreamOperatorTestHarness<String, TensorEvent, QParamsOutput> h =
                 new KeyedOneInputStreamOperatorTestHarness<>(
-                        new KeyedProcessOperator<>(new ObserveFunction(configSource)),
+                        new KeyedProcessOperator<>(
+                                new ObserveFunction(
+                                        configSource,
+                                        Duration.ofSeconds(60),
+                                        IncompleteSteps.APPLY)),
                         event -> event.tensor,
                         Types.STRING);
         h.setStateBackend(stateBackend(backend));

@@ -1,0 +1,140 @@
+package io.qparams.job.functions;
+
+import org.apache.flink.api.common.functions.RuntimeContext;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.common.typeutils.base.LongSerializer;
+
+import io.qparams.job.records.PendingStep;
+import io.qparams.job.records.TensorEvent;
+import io.qparams.job.serializers.PendingStepSerializer;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeMap;
+
+/**
+ * The data-parallel steps of the current tensor (the key), in keyed state: the steps whose ranks
+ * are still arriving, and the last step applied. Steps are released strictly in increasing order:
+ * the lowest pending step goes once all its ranks have arrived or its deadline has passed, and a
+ * later step waits behind it. A tensor that has step state takes only shards (records with step
+ * headers) until a reset.
+ */
+final class DataParallelSteps {
+    /** The states' names are part of every savepoint: never rename them. */
+    static final String PENDING_STATE_NAME = "pending-steps";
+
+    static final String LAST_APPLIED_STATE_NAME = "last-applied-step";
+
+    /** What became of a shard that {@link #arrive} was given. */
+    enum Arrival {
+        /** It opened a new step: a timer for the step's deadline is due. */
+        NEW_STEP,
+        /** It joined a step that other ranks had opened. */
+        JOINED,
+        /** Its rank had arrived for this step before (a producer's retry): dropped. */
+        DUPLICATE,
+        /** Its step is at or below the last step applied: too late to join. */
+        LATE,
+        /** Its world size is not the one the step's other ranks sent. */
+        OTHER_WORLD_SIZE
+    }
+
+    private final MapState<Long, PendingStep> pending;
+
+    /** The last step applied (or given up); -1 once the tensor has taken a shard but none went. */
+    private final ValueState<Long> lastApplied;
+
+    DataParallelSteps(RuntimeContext context) {
+        pending =
+                context.getMapState(
+                        new MapStateDescriptor<>(
+                                PENDING_STATE_NAME,
+                                LongSerializer.INSTANCE,
+                                PendingStepSerializer.INSTANCE));
+        lastApplied =
+                context.getState(new ValueStateDescriptor<>(LAST_APPLIED_STATE_NAME, Types.LONG));
+    }
+
+    /**
+     * Whether the current tensor takes data-parallel steps (it has taken a shard since a reset).
+     */
+    boolean active() throws Exception {
+        return lastApplied.value() != null;
+    }
+
+    /** The last step applied, or -1. */
+    long lastApplied() throws Exception {
+        Long last = lastApplied.value();
+        return last == null ? -1 : last;
+    }
+
+    /** The pending step of that number, or null. */
+    PendingStep pendingStep(long step) throws Exception {
+        return pending.get(step);
+    }
+
+    /**
+     * Adds a shard to its step, opening the step (deadline = now + timeout) if it is the first of
+     * it.
+     */
+    Arrival arrive(TensorEvent shard, long deadline) throws Exception {
+        Long last = lastApplied.value();
+        if (last == null) {
+            lastApplied.update(-1L);
+        } else if (shard.step <= last) {
+            return Arrival.LATE;
+        }
+        PendingStep step = pending.get(shard.step);
+        Arrival arrival = Arrival.JOINED;
+        if (step == null) {
+            step = new PendingStep(shard.step, shard.rule, shard.worldSize, deadline);
+            arrival = Arrival.NEW_STEP;
+        } else if (step.worldSize != shard.worldSize) {
+            return Arrival.OTHER_WORLD_SIZE;
+        } else if (step.hasArrived(shard.rank)) {
+            return Arrival.DUPLICATE;
+        }
+        step.add(shard);
+        pending.put(shard.step, step);
+        return arrival;
+    }
+
+    /**
+     * Takes the steps that are due, lowest first: each complete, or past its deadline at {@code
+     * now}; stops at the first step that is neither. The last step applied becomes the last one
+     * taken.
+     */
+    List<PendingStep> takeDue(long now) throws Exception {
+        TreeMap<Long, PendingStep> byStep = new TreeMap<>();
+        for (var entry : pending.entries()) {
+            byStep.put(entry.getKey(), entry.getValue());
+        }
+        List<PendingStep> due = new ArrayList<>();
+        for (PendingStep step : byStep.values()) {
+            if (!step.isComplete() && step.deadline > now) {
+                break;
+            }
+            due.add(step);
+            pending.remove(step.step);
+        }
+        if (!due.isEmpty()) {
+            lastApplied.update(due.get(due.size() - 1).step);
+        }
+        return due;
+    }
+
+    /** Forgets every step (a reset); returns the pending ones, lowest first. */
+    List<PendingStep> clear() throws Exception {
+        TreeMap<Long, PendingStep> byStep = new TreeMap<>();
+        for (var entry : pending.entries()) {
+            byStep.put(entry.getKey(), entry.getValue());
+        }
+        pending.clear();
+        lastApplied.clear();
+        return new ArrayList<>(byStep.values());
+    }
+}
