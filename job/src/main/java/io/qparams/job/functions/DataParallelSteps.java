@@ -104,18 +104,17 @@ final class DataParallelSteps {
     }
 
     /**
-     * Takes the steps that are due, lowest first: each complete, or past its deadline at {@code
-     * now}; stops at the first step that is neither. The last step applied becomes the last one
-     * taken.
+     * Takes the steps that are due, lowest first: each complete, or with its deadline at or before
+     * {@code timeUp}; stops at the first step that is neither. The last step applied becomes the
+     * last one taken.
+     *
+     * @param timeUp the processing time a timer fired for, or {@link Long#MIN_VALUE} when only
+     *     complete steps may go (a shard arrived: whether time is up is for the timers to say)
      */
-    List<PendingStep> takeDue(long now) throws Exception {
-        TreeMap<Long, PendingStep> byStep = new TreeMap<>();
-        for (var entry : pending.entries()) {
-            byStep.put(entry.getKey(), entry.getValue());
-        }
+    List<PendingStep> takeDue(long timeUp) throws Exception {
         List<PendingStep> due = new ArrayList<>();
-        for (PendingStep step : byStep.values()) {
-            if (!step.isComplete() && step.deadline > now) {
+        for (PendingStep step : byStep().values()) {
+            if (!step.isComplete() && step.deadline() > timeUp) {
                 break;
             }
             due.add(step);
@@ -127,14 +126,35 @@ final class DataParallelSteps {
         return due;
     }
 
+    /**
+     * Gives every step whose deadline is at or before {@code now} the new deadline instead; true
+     * when there was one (a timer for the new deadline is then due).
+     */
+    boolean postponeOverdue(long now, long deadline) throws Exception {
+        boolean postponed = false;
+        for (PendingStep step : byStep().values()) {
+            if (step.deadline() <= now) {
+                step.postpone(deadline);
+                pending.put(step.step, step);
+                postponed = true;
+            }
+        }
+        return postponed;
+    }
+
     /** Forgets every step (a reset); returns the pending ones, lowest first. */
     List<PendingStep> clear() throws Exception {
+        TreeMap<Long, PendingStep> byStep = byStep();
+        pending.clear();
+        lastApplied.clear();
+        return new ArrayList<>(byStep.values());
+    }
+
+    private TreeMap<Long, PendingStep> byStep() throws Exception {
         TreeMap<Long, PendingStep> byStep = new TreeMap<>();
         for (var entry : pending.entries()) {
             byStep.put(entry.getKey(), entry.getValue());
         }
-        pending.clear();
-        lastApplied.clear();
-        return new ArrayList<>(byStep.values());
+        return byStep;
     }
 }

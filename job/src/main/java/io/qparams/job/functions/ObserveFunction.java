@@ -42,6 +42,14 @@ public final class ObserveFunction
     /** The state's name is part of every savepoint: never rename it. */
     public static final String STATE_NAME = "observer-state";
 
+    /**
+     * A step timer that fires later than this after its time found the job away when the time ran
+     * out: restored from a checkpoint (Flink fires the timers that passed meanwhile at once, before
+     * the sources have re-read the shards that came after the checkpoint) or stalled. The missing
+     * ranks may be in Kafka, unread: the step gets a fresh timeout instead of going without them.
+     */
+    static final long LATE_TIMER_MILLIS = 1_000;
+
     private final ObserverConfigSource configSource;
     private final Duration stepTimeout;
     private final IncompleteSteps incompleteSteps;
@@ -157,18 +165,30 @@ public final class ObserveFunction
                                 + "'s other ranks");
                 return;
         }
-        applyDue(ctx, now, out);
+        applyDue(ctx, Long.MIN_VALUE, out);
     }
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<QParamsOutput> out)
             throws Exception {
+        long now = ctx.timerService().currentProcessingTime();
+        if (now - timestamp > LATE_TIMER_MILLIS) {
+            long deadline = now + stepTimeout.toMillis();
+            if (steps.postponeOverdue(now, deadline)) {
+                ctx.timerService().registerProcessingTimeTimer(deadline);
+            }
+            return;
+        }
         applyDue(ctx, timestamp, out);
     }
 
-    /** Applies (or refuses) the steps that are due, in increasing order. */
-    private void applyDue(Context ctx, long now, Collector<QParamsOutput> out) throws Exception {
-        for (PendingStep step : steps.takeDue(now)) {
+    /**
+     * Applies (or refuses) the steps that are due, in increasing order.
+     *
+     * @param timeUp see {@link DataParallelSteps#takeDue}
+     */
+    private void applyDue(Context ctx, long timeUp, Collector<QParamsOutput> out) throws Exception {
+        for (PendingStep step : steps.takeDue(timeUp)) {
             if (step.refusal() != null) {
                 refuseStep(ctx, step, "step " + step.step + " not applied: " + step.refusal());
             } else if (!step.isComplete() && incompleteSteps == IncompleteSteps.DLQ) {

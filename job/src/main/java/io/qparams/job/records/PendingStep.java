@@ -17,7 +17,7 @@ public final class PendingStep {
     public final int worldSize;
 
     /** Processing time at which the step is applied (or refused) without its missing ranks. */
-    public final long deadline;
+    long deadline;
 
     /** One bit per rank that has arrived. */
     final long[] arrived;
@@ -49,6 +49,17 @@ public final class PendingStep {
         this.worldSize = worldSize;
         this.deadline = deadline;
         this.arrived = arrived;
+    }
+
+    public long deadline() {
+        return deadline;
+    }
+
+    /**
+     * A fresh deadline: the timeout starts over (a restored job gives missing ranks time again).
+     */
+    public void postpone(long newDeadline) {
+        deadline = newDeadline;
     }
 
     public boolean hasArrived(int rank) {

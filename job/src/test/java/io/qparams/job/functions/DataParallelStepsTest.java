@@ -1,147 +1,40 @@
 package io.qparams.job.functions;
 
-import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
-import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.qparams.connectors.kafka.DeadLetter;
 import io.qparams.connectors.kafka.KafkaInput;
-import io.qparams.connectors.kafka.QParamsOutput;
-import io.qparams.connectors.records.StepHeaders;
 import io.qparams.job.JobOptions.IncompleteSteps;
-import io.qparams.job.ObserverConfigSource;
 import io.qparams.job.records.TensorEvent;
 import io.qparams.job.testutil.QParamsAssertions;
 import io.qparams.observers.BatchMinMax;
 import io.qparams.observers.Observer;
-import io.qparams.observers.ObserverConfig;
 import io.qparams.observers.ObserverState;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 
-import static io.qparams.job.testutil.ObserverYaml.SYMMETRIC_WEIGHTS;
-import static io.qparams.job.testutil.ObserverYaml.observers;
-import static io.qparams.job.testutil.ObserverYaml.rule;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Data-parallel steps in the observer (CONTRACT section 7), on each state backend, with processing
- * time driven by the test: the ranks of a step make one update equal to the observer's update over
- * the concatenated shards, steps go in increasing order, and timeouts, late ranks, duplicates and
- * mixing behave as documented.
+ * Data-parallel steps in the observer (CONTRACT section 7), on each state backend: the ranks of a
+ * step make one update equal to the observer's update over the concatenated shards, steps go in
+ * increasing order, and timeouts, late ranks, duplicates and mixing behave as documented.
  */
 @ParameterizedClass(name = "--state-backend {0}")
 @ValueSource(strings = {"hashmap", "rocksdb"})
-class DataParallelStepsTest {
+class DataParallelStepsTest extends StepsHarness {
     @Parameter String backend;
 
-    static final String CONFIG =
-            observers(
-                    SYMMETRIC_WEIGHTS,
-                    rule("*", "MovingAverageMinMaxObserver", "averaging_constant: 0.25"));
-    static final String ACT = "enc.out";
-    static final String WEIGHT = "enc.weight";
-    static final long TIMEOUT_MS = 60_000;
-
-    private final ObserverConfigSource configSource = ObserverConfigSource.fromYaml(CONFIG);
-    private final ObserverConfig config = configSource.config();
-    private KeyedOneInputStreamOperatorTestHarness<String, TensorEvent, QParamsOutput> harness;
-    private long offset;
-
-    @AfterEach
-    void close() throws Exception {
-        if (harness != null) {
-            harness.close();
-        }
-    }
-
-    private void open(IncompleteSteps incomplete) throws Exception {
-        harness = newHarness(incomplete);
-        harness.open();
-    }
-
-    private KeyedOneInputStreamOperatorTestHarness<String, TensorEvent, QParamsOutput> newHarness(
-            IncompleteSteps incomplete) throws Exception {
-        var h =
-                new KeyedOneInputStreamOperatorTestHarness<>(
-                        new KeyedProcessOperator<>(
-                                new ObserveFunction(
-                                        configSource, Duration.ofMillis(TIMEOUT_MS), incomplete)),
-                        (TensorEvent event) -> event.tensor,
-                        Types.STRING);
-        h.setStateBackend(ObserveFunctionTest.stateBackend(backend));
-        return h;
-    }
-
-    /** One rank's shard of per-tensor values (null: an empty shard). */
-    private void shard(String tensor, long step, int worldSize, int rank, float... values)
-            throws Exception {
-        shard(tensor, step, worldSize, rank, values == null ? null : reduce(values));
-    }
-
-    private void shard(String tensor, long step, int worldSize, int rank, BatchMinMax batch)
-            throws Exception {
-        KafkaInput source = source(tensor);
-        var headers = new StepHeaders.Step(step, worldSize, rank);
-        harness.processElement(
-                new StreamRecord<>(
-                        TensorEvent.shard(
-                                tensor, config.ruleIndexFor(tensor), batch, headers, source)));
-    }
-
-    private KafkaInput source(String tensor) {
-        return new KafkaInput(
-                tensor.getBytes(StandardCharsets.UTF_8), null, null, "activations", 0, offset++);
-    }
-
-    /** min/max by a plain loop: the oracle for the merge of the shards. */
-    private static BatchMinMax reduce(float... values) {
-        float min = Float.POSITIVE_INFINITY;
-        float max = Float.NEGATIVE_INFINITY;
-        for (float v : values) {
-            min = Math.min(min, v);
-            max = Math.max(max, v);
-        }
-        return BatchMinMax.perTensor(min, max);
-    }
-
-    private List<JsonNode> records() {
-        List<JsonNode> records = new ArrayList<>();
-        for (QParamsOutput out : harness.extractOutputValues()) {
-            records.add(QParamsAssertions.parse(out.value));
-        }
-        return records;
-    }
-
-    private List<DeadLetter> deadLetters() {
-        List<DeadLetter> dead = new ArrayList<>();
-        var side = harness.getSideOutput(DeadLetterTag.DEAD_LETTERS);
-        if (side != null) {
-            side.forEach(r -> dead.add(r.getValue()));
-        }
-        return dead;
-    }
-
-    /** The record equals the observer's state after one update with the concatenated values. */
-    private static void assertStep(
-            JsonNode record, Observer observer, ObserverState replay, BatchMinMax global)
-            throws Exception {
-        observer.update(replay, global);
-        QParamsAssertions.assertRecordMatches(
-                record, replay, observer.calculateQParams(replay), "step record");
+    @Override
+    String backend() {
+        return backend;
     }
 
     @Test
@@ -308,33 +201,5 @@ class DataParallelStepsTest {
                 "step 0 not applied: rank 1's shard has 1 channels, the step's earlier shards 2"
                         + " channels",
                 deadLetters().get(1).reason);
-    }
-
-    @Test
-    void pendingStepsAndTheirTimersSurviveSnapshotAndRestore() throws Exception {
-        open(IncompleteSteps.APPLY);
-        harness.setProcessingTime(0);
-        shard(ACT, 0, 3, 0, -1.0f, 1.0f);
-        shard(ACT, 1, 3, 0, -4.0f, 1.0f);
-        shard(ACT, 1, 3, 1, -4.0f, 1.0f);
-        OperatorSubtaskState snapshot = harness.snapshot(1L, 1L);
-        harness.close();
-
-        harness = newHarness(IncompleteSteps.APPLY);
-        harness.setup();
-        harness.initializeState(snapshot);
-        harness.open();
-        shard(ACT, 0, 3, 1, -2.0f, 2.0f);
-        shard(ACT, 0, 3, 2, 0.0f, 8.0f);
-        List<JsonNode> records = records();
-        assertEquals(1, records.size(), "step 0 completes after the restore");
-        Observer observer = config.observerFor(ACT);
-        ObserverState replay = observer.initialState();
-        assertStep(records.get(0), observer, replay, reduce(-1, 1, -2, 2, 0, 8));
-        harness.setProcessingTime(TIMEOUT_MS);
-        records = records();
-        assertEquals(2, records.size(), "step 1's timer fired after the restore");
-        assertStep(records.get(1), observer, replay, reduce(-4, 1));
-        assertEquals(2, records.get(1).get("ranks").asInt());
     }
 }
