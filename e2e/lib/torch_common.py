@@ -152,8 +152,8 @@ def observer_bits(prepared: nn.Module) -> dict:
             for name, o in qt.observer_names(prepared).items()}
 
 
-def read_records(bootstrap_servers: str, topic: str, done, timeout: float) -> None:
-    """Reads the topic from the beginning (read_committed), passing every record dict to done(record)
+def _consume(bootstrap_servers: str, topic: str, on_message, timeout: float) -> None:
+    """Reads the topic from the beginning (read_committed), passing every message to on_message
     until it returns True; raises TimeoutError after timeout s."""
     from confluent_kafka import Consumer
     consumer = Consumer({"bootstrap.servers": bootstrap_servers, "group.id": f"torch-e2e-{uuid.uuid4()}",
@@ -168,10 +168,23 @@ def read_records(bootstrap_servers: str, topic: str, done, timeout: float) -> No
                 continue
             if msg.error():
                 raise RuntimeError(f"reading {topic}: {msg.error()}")
-            if msg.value() is None:
-                continue
-            if done(json.loads(msg.value())):
+            if on_message(msg):
                 return
-        raise TimeoutError(f"the job's records on {topic} did not all come within {timeout:g} s")
+        raise TimeoutError(f"the records on {topic} did not all come within {timeout:g} s")
     finally:
         consumer.close()
+
+
+def read_records(bootstrap_servers: str, topic: str, done, timeout: float) -> None:
+    """The job's records (dicts) from the beginning of the topic to done(record) until it returns True."""
+    _consume(bootstrap_servers, topic, lambda m: m.value() is not None and done(json.loads(m.value())), timeout)
+
+
+def read_input(bootstrap_servers: str, topic: str, prefix: str, accept, done, timeout: float) -> None:
+    """The input records whose key starts with prefix, as accept(key, value, headers), until done()."""
+    def on_message(m):
+        key = m.key().decode() if m.key() else ""
+        if key.startswith(prefix):
+            accept(key, m.value(), m.headers())
+        return done()
+    _consume(bootstrap_servers, topic, on_message, timeout)
