@@ -43,10 +43,11 @@ def latest(records) -> "OrderedDict[str, dict]":
 def from_topic(bootstrap_servers: str, topic: str = "qparams", timeout: float = 60.0,
                consumer_config: dict = None) -> list:
     """Every record of the topic up to the end offsets seen at the start, as (tensor, record or
-    None for a tombstone) pairs in each partition's order: a read_committed consumer without a
-    group of its own (nothing committed) reads each partition from the beginning. Raises
-    TimeoutError (one line) when the end is not reached within timeout s (e.g. the job's open
-    transaction not committed yet)."""
+    None for a tombstone) pairs in each partition's order: a read_committed consumer (a throwaway
+    group, nothing committed) reads each partition from the beginning. Its end offsets are the
+    last stable offsets: what the job had committed when the read started; a transaction still
+    open then is not waited for. Raises TimeoutError (one line) when the end is not reached
+    within timeout s."""
     from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition, OFFSET_BEGINNING
     consumer = Consumer({"bootstrap.servers": bootstrap_servers, "group.id": f"qparams-load-{uuid.uuid4()}",
                          "enable.auto.commit": False, "isolation.level": "read_committed",
@@ -69,7 +70,7 @@ def from_topic(bootstrap_servers: str, topic: str = "qparams", timeout: float = 
         while ends:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"qparams: {topic} partitions {sorted(ends)} not read to their end "
-                                   f"offsets within {timeout:g} s (an open transaction of the job?)")
+                                   f"offsets within {timeout:g} s")
             msg = consumer.poll(0.2)
             if msg is None:
                 for tp in consumer.position([TopicPartition(topic, p) for p in ends]):
