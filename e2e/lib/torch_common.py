@@ -155,10 +155,10 @@ def observer_bits(prepared: nn.Module) -> dict:
 def _consume(bootstrap_servers: str, topic: str, on_message, timeout: float) -> None:
     """Reads the topic from the beginning (read_committed), passing every message to on_message
     until it returns True; raises TimeoutError after timeout s."""
-    from confluent_kafka import Consumer
+    from confluent_kafka import Consumer, KafkaError
     consumer = Consumer({"bootstrap.servers": bootstrap_servers, "group.id": f"torch-e2e-{uuid.uuid4()}",
                          "auto.offset.reset": "earliest", "enable.auto.commit": False,
-                         "isolation.level": "read_committed"})
+                         "isolation.level": "read_committed", "topic.metadata.refresh.interval.ms": 1000})
     consumer.subscribe([topic])
     deadline = time.monotonic() + timeout
     try:
@@ -167,6 +167,8 @@ def _consume(bootstrap_servers: str, topic: str, on_message, timeout: float) -> 
             if msg is None:
                 continue
             if msg.error():
+                if msg.error().code() == KafkaError.UNKNOWN_TOPIC_OR_PART:
+                    continue  # the job creates its output topic when it starts
                 raise RuntimeError(f"reading {topic}: {msg.error()}")
             if on_message(msg):
                 return
