@@ -72,8 +72,8 @@ def _sender(bootstrap_servers: str, producer_config: dict) -> _Sender:
 
 def flush(timeout: float = 60.0) -> int:
     """Waits until every batch this process published is acknowledged by its broker (or timeout s).
-    Returns the number of batches this process has published; raises RuntimeError (one line) when some are still
-    undelivered or a delivery failed."""
+    Returns how many batches this process has published; raises RuntimeError (one line) when some
+    are still undelivered, or a delivery failed since the last flush."""
     deadline = time.monotonic() + timeout
     problems = []
     for (pid, servers, _), sender in list(_producers.items()):
@@ -84,6 +84,7 @@ def flush(timeout: float = 60.0) -> int:
             problems.append(f"{left} batches to {servers} undelivered after {timeout:g} s")
         if sender.errors:
             problems.append(f"{len(sender.errors)} failed deliveries to {servers}, first: {sender.errors[0]}")
+            sender.errors = []
     if problems:
         raise RuntimeError("qparams.torch.flush: " + "; ".join(problems))
     return sum(s.sent for (pid, _, _), s in _producers.items() if pid == os.getpid())
