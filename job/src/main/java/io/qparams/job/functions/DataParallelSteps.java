@@ -127,7 +127,7 @@ final class DataParallelSteps {
     }
 
     /**
-     * Gives every step whose deadline is at or before {@code now} the new deadline instead; true
+     * Gives every step whose deadline is at or before {@code now} the later deadline instead; true
      * when there was one (a timer for the new deadline is then due).
      */
     boolean postponeOverdue(long now, long deadline) throws Exception {

@@ -42,20 +42,19 @@ public final class ObserveFunction
     /** The state's name is part of every savepoint: never rename it. */
     public static final String STATE_NAME = "observer-state";
 
-    /**
-     * A step timer that fires later than this after its time found the job away when the time ran
-     * out: restored from a checkpoint (Flink fires the timers that passed meanwhile at once, before
-     * the sources have re-read the shards that came after the checkpoint) or stalled. The missing
-     * ranks may be in Kafka, unread: the step gets a fresh timeout instead of going without them.
-     */
-    static final long LATE_TIMER_MILLIS = 1_000;
-
     private final ObserverConfigSource configSource;
     private final Duration stepTimeout;
     private final IncompleteSteps incompleteSteps;
     private transient BatchPipeline pipeline;
     private transient ValueState<ObserverState> observerState;
     private transient DataParallelSteps steps;
+
+    /**
+     * Processing time of this instance's first element or timer: about when it started, or was
+     * restored from a checkpoint. A step waiting in the checkpoint gets a full step timeout from
+     * then (see {@link #onTimer}).
+     */
+    private transient long activeSince = Long.MIN_VALUE;
 
     /**
      * @param stepTimeout how long a data-parallel step waits for its missing ranks
@@ -84,6 +83,7 @@ public final class ObserveFunction
     @Override
     public void processElement(TensorEvent event, Context ctx, Collector<QParamsOutput> out)
             throws Exception {
+        markActive(ctx);
         if (event.reset) {
             for (PendingStep dropped : steps.clear()) {
                 refuseStep(ctx, dropped, "step " + dropped.step + " dropped by a reset");
@@ -171,15 +171,28 @@ public final class ObserveFunction
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<QParamsOutput> out)
             throws Exception {
-        long now = ctx.timerService().currentProcessingTime();
-        if (now - timestamp > LATE_TIMER_MILLIS) {
-            long deadline = now + stepTimeout.toMillis();
-            if (steps.postponeOverdue(now, deadline)) {
-                ctx.timerService().registerProcessingTimeTimer(deadline);
+        // A step restored from a checkpoint has a deadline set before the failure, and Flink fires
+        // the timers that passed meanwhile as soon as it is restored: before the sources have
+        // re-read
+        // the shards that came after the checkpoint. Such a step gets a full timeout from the
+        // restore
+        // instead, as a failure-free run would have waited for those shards.
+        long earliest = markActive(ctx) + stepTimeout.toMillis();
+        if (timestamp < earliest) {
+            if (steps.postponeOverdue(timestamp, earliest)) {
+                ctx.timerService().registerProcessingTimeTimer(earliest);
             }
             return;
         }
         applyDue(ctx, timestamp, out);
+    }
+
+    /** Returns {@link #activeSince}, taking the current processing time the first time. */
+    private long markActive(Context ctx) {
+        if (activeSince == Long.MIN_VALUE) {
+            activeSince = ctx.timerService().currentProcessingTime();
+        }
+        return activeSince;
     }
 
     /**

@@ -4,6 +4,7 @@ import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.qparams.job.JobOptions.IncompleteSteps;
+import io.qparams.observers.BatchMinMax;
 import io.qparams.observers.Observer;
 import io.qparams.observers.ObserverState;
 import org.junit.jupiter.api.Test;
@@ -66,7 +67,7 @@ class DataParallelStepsRestoreTest extends StepsHarness {
         OperatorSubtaskState snapshot = harness.snapshot(1L, 1L);
         harness.close();
 
-        // The job comes back long after the step's deadline: its timer fires late, at once.
+        // The job comes back long after the step's deadline: its timer fires at once.
         harness = newHarness(IncompleteSteps.APPLY);
         harness.setup();
         harness.initializeState(snapshot);
@@ -85,5 +86,28 @@ class DataParallelStepsRestoreTest extends StepsHarness {
         harness.setProcessingTime(back + TIMEOUT_MS);
         assertEquals(2, records().size());
         assertEquals(1, records().get(1).get("ranks").asInt());
+    }
+
+    @Test
+    void aStepRestoredJustBeforeItsDeadlineAlsoGetsAFullTimeout() throws Exception {
+        open(IncompleteSteps.APPLY);
+        harness.setProcessingTime(0);
+        shard(ACT, 0, 2, 0, -1.0f, 1.0f);
+        OperatorSubtaskState snapshot = harness.snapshot(1L, 1L);
+        harness.close();
+
+        harness = newHarness(IncompleteSteps.APPLY);
+        harness.setup();
+        harness.initializeState(snapshot);
+        harness.open();
+        harness.setProcessingTime(TIMEOUT_MS - 100);
+        shard(WEIGHT, 0, 1, 0, BatchMinMax.perChannel(new float[] {-1}, new float[] {1}));
+        assertEquals(1, records().size(), "the restored instance is at work");
+        harness.setProcessingTime(TIMEOUT_MS); // the step's old deadline, 100 ms after the restore
+        assertEquals(
+                1, records().size(), "the restored step waits a full timeout from the restore");
+        shard(ACT, 0, 2, 1, 4.0f);
+        assertEquals(2, records().size());
+        assertEquals(2, records().get(1).get("ranks").asInt());
     }
 }
