@@ -54,7 +54,7 @@ public final class ObserveFunction
      * restored from a checkpoint. A step waiting in the checkpoint gets a full step timeout from
      * then (see {@link #onTimer}).
      */
-    private transient long activeSince = Long.MIN_VALUE;
+    private transient long activeSince;
 
     /**
      * @param stepTimeout how long a data-parallel step waits for its missing ranks
@@ -78,6 +78,9 @@ public final class ObserveFunction
                                 new ValueStateDescriptor<>(
                                         STATE_NAME, ObserverStateSerializer.INSTANCE));
         steps = new DataParallelSteps(getRuntimeContext());
+        // Here, not in the field's initializer: each attempt deserializes the function, and
+        // deserialization leaves a transient field at 0 without running its initializer.
+        activeSince = Long.MIN_VALUE;
     }
 
     @Override

@@ -4,6 +4,7 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.apache.flink.util.InstantiationUtil;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.qparams.connectors.kafka.DeadLetter;
@@ -68,8 +69,13 @@ abstract class StepsHarness {
         var h =
                 new KeyedOneInputStreamOperatorTestHarness<>(
                         new KeyedProcessOperator<>(
-                                new ObserveFunction(
-                                        configSource, Duration.ofMillis(TIMEOUT_MS), incomplete)),
+                                // Serialized and read back, as Flink ships a function to each
+                                // attempt of its task: transient fields start at their defaults.
+                                InstantiationUtil.clone(
+                                        new ObserveFunction(
+                                                configSource,
+                                                Duration.ofMillis(TIMEOUT_MS),
+                                                incomplete))),
                         (TensorEvent event) -> event.tensor,
                         Types.STRING);
         h.setStateBackend(ObserveFunctionTest.stateBackend(backend()));
