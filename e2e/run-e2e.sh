@@ -4,7 +4,9 @@
 # CLI (bin/lib/jobs.sh, exactly-once, parallelism 2), a torch model's activations and weights sent
 # from Python (examples/python/producer.py), and every qparams record checked bit for bit against
 # torch's own observers (examples/python/consumer.py), exported in every format by bin/qparams export
-# (checked against the consumer's records, e2e/lib/check_exports.py) and read again with kcat.
+# (checked against the consumer's records, e2e/lib/check_exports.py) and read again with kcat. Then the
+# torch loop (qparams.torch, e2e/lib/torch_loop.py and torch_ddp.py) through a second job: single-process
+# and data-parallel calibration equal torch's own, also across a TaskManager kill.
 #
 # Runs on its own ports and folder (var/e2e, wiped first; see e2e/lib/harness.sh). Stops everything it
 # started, by PID, on any exit. The last line is "N passed, M failed"; the exit status is nonzero when
@@ -26,6 +28,22 @@ require "torch numpy confluent_kafka yaml jsonschema" kcat curl jq java mvn
 (ensure_job_jar) || { result fail "job jar builds"; finish; }
 servers_start
 
+# A Python checker's own checks count in the totals: its stdout ends with "NAME: N passed, M failed".
+tally() { # name output exit_status note
+    local counts n m
+    counts=$(sed -n "s/^$1: \([0-9]*\) passed, \([0-9]*\) failed\$/\1 \2/p" <<<"$2")
+    if [ -z "$counts" ]; then
+        result fail "$1 ran (exit $3)"
+        return
+    fi
+    read -r n m <<<"$counts"
+    passed=$((passed + n))
+    failed=$((failed + m))
+    say "$1: $n passed, $m failed ($4)"
+    [ "$m" != 0 ] && grep -v " passed, " <<<"$2" >&2 # the checker's failures
+    [ "$3" = 0 ] || [ "$m" != 0 ] || result fail "$1 exit status 0"
+}
+
 # ---- job ----
 job_id=$(submit_job "$job_jar" --bootstrap-servers "$bootstrap" --config e2e/observers.yaml \
     --delivery exactly-once --checkpoint-interval 2s --group-id qparams-e2e)
@@ -46,17 +64,7 @@ say "waiting for $expected qparams records (exactly-once: visible at each checkp
 consumer_out=$("$python" examples/python/consumer.py --bootstrap-servers "$bootstrap" --config e2e/observers.yaml \
     --sent "$sent_dir/manifest.jsonl" --timeout 150 --export "$QPARAMS_VAR_DIR/export.json" \
     --schema docs/schema/qparams-record.schema.json)
-consumer_rc=$?
-counts=$(sed -n 's/^consumer: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' <<<"$consumer_out")
-if [ -n "$counts" ]; then
-    read -r consumer_passed consumer_failed <<<"$counts"
-    passed=$((passed + consumer_passed))
-    failed=$((failed + consumer_failed))
-    say "consumer: $consumer_passed passed, $consumer_failed failed (one check per record, plus its named checks)"
-else
-    result fail "consumer ran (exit $consumer_rc)"
-fi
-[ "$consumer_rc" = 0 ] || [ -z "$counts" ] || [ "${consumer_failed:-0}" != 0 ] || result fail "consumer exit status 0"
+tally consumer "$consumer_out" $? "one check per record, plus its named checks"
 
 # ---- bin/qparams export from the real topic (read committed, up to the end offsets) ----
 export_dir=$QPARAMS_VAR_DIR/exports
@@ -117,6 +125,63 @@ taskmanagers_used=$(job_subtasks "$job_id" | jq '[.[].taskmanager] | unique | le
 check "job spread over both TaskManagers (its tasks run on $taskmanagers_used)" test "${taskmanagers_used:-0}" = 2
 cancel_job "$job_id"
 check "job cancelled" test $? = 0
+
+# ---- the torch loop (docs/torch.md): qparams.torch observers -> a second job -> load + convert ----
+# Its own topics and rules (written by the check from the model's observers); exactly-once, so that a
+# TaskManager kill below neither loses nor repeats a step.
+torch_config=$QPARAMS_VAR_DIR/torch-observers.yaml
+"$python" e2e/lib/torch_loop.py --write-config "$torch_config" 2>>"$QPARAMS_VAR_DIR/torch.log"
+torch_topics=(--input-topic torch.activations --output-topic torch.qparams)
+torch_job=$(submit_job "$job_jar" --bootstrap-servers "$bootstrap" --config "$torch_config" "${torch_topics[@]}" \
+    --dlq-topic torch.dlq --control-topic torch.control --group-id qparams-torch --delivery exactly-once \
+    --checkpoint-interval 1s --step-timeout 10s)
+check "torch job submitted and running (${torch_job:-no job id}; --step-timeout 10s)" test -n "$torch_job"
+torch_check() { # name script args...: one e2e/lib torch check against the torch job
+    local name=$1 script=$2 out
+    shift 2
+    out=$("$python" "e2e/lib/$script" --bootstrap-servers "$bootstrap" "${torch_topics[@]}" "$@" \
+        2>>"$QPARAMS_VAR_DIR/torch.log")
+    tally "$name" "$out" $? "$script $*"
+}
+if [ -n "$torch_job" ]; then
+    # One process calibrates with torch's observers; the same batches go through the job; load + convert
+    # must give the same int8 model, byte for byte.
+    torch_check torch-loop torch_loop.py --mode both
+    # 4 ranks (gloo) publish their shards of every global batch; each record must equal torch's
+    # observer over torch.cat of the shards, step by step, and load + convert the single-process model.
+    torch_check torch-ddp torch_ddp.py --mode eager
+    torch_check torch-ddp torch_ddp.py --mode fx --send npy
+    # A rank that stops after step 4: the later steps go at the step timeout with 3 ranks of 4.
+    torch_check torch-ddp torch_ddp.py --mode eager --stop-rank 3 --stop-after-step 4
+
+    # A TaskManager kill -9 while the ranks publish: the job restarts from its last checkpoint, and the
+    # records still equal the single-process reference, every step once, with all 4 ranks.
+    input_count() { kcat_read torch.activations | grep -c .; }
+    input_grew_past() { [ "$(input_count)" -gt "$1" ]; } # n
+    restarts_before=$(job_restarts "$torch_job")
+    ddp_out=$QPARAMS_VAR_DIR/torch-ddp-kill.out
+    at=$(input_count)
+    "$python" e2e/lib/torch_ddp.py --bootstrap-servers "$bootstrap" "${torch_topics[@]}" --mode eager --steps 40 \
+        --max-delay 0.2 --seed 7 >"$ddp_out" 2>>"$QPARAMS_VAR_DIR/torch.log" &
+    ddp_pid=$!
+    wait_until 180 0.5 input_grew_past "$((at + 100))" # the ranks are publishing
+    bin/flink-cluster taskmanager kill 1
+    killed=$?
+    bin/flink-cluster taskmanager start 1
+    started=$?
+    check "kill -9 TaskManager 1 while the ranks publish (input at $(input_count) records), restarted" \
+        test "$killed" = 0 -a "$started" = 0
+    wait "$ddp_pid"
+    tally torch-ddp "$(cat "$ddp_out")" $? "torch_ddp.py --steps 40, a TaskManager killed meanwhile"
+    torch_job_recovered() { [ "$(job_restarts "$torch_job")" -gt "$restarts_before" ] && job_running "$torch_job"; }
+    wait_until 120 1 torch_job_recovered
+    recovered=$?
+    check "torch job restarted after the kill and RUNNING (numRestarts $restarts_before -> $(job_restarts "$torch_job"))" \
+        test "$recovered" = 0
+    check "kcat: no dead letters in torch.dlq" test "$(kcat_read torch.dlq | grep -c .)" = 0
+    cancel_job "$torch_job"
+    check "torch job cancelled" test $? = 0
+fi
 
 # ---- stop everything and check that nothing is left ----
 servers_stop

@@ -59,6 +59,8 @@ def rank_main(rank: int, args, prefix: str, port: int) -> None:
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank),
                       WORLD_SIZE=str(args.world_size))
     dist.init_process_group("gloo")
+    # The ranks that run every step: after --stop-after-step they keep in step without the one that left.
+    survivors = dist.new_group([r for r in range(args.world_size) if r != args.stop_rank])
     prepared = tc.prepare_model(tc.make_model(args.seed), args.mode, *observers(args, prefix, False))
     qt.name_observers(prepared)
     delays = random.Random(args.seed * 1000 + rank)
@@ -67,6 +69,11 @@ def rank_main(rank: int, args, prefix: str, port: int) -> None:
         for step in sent_steps(args, rank):
             time.sleep(delays.uniform(0, args.max_delay))
             prepared(shard(args, step, rank))
+            # Data-parallel training keeps its ranks in step (DDP's all-reduce of the gradients); a
+            # barrier does it here. Without one, ranks drift apart without bound on a busy machine,
+            # and a step whose last shard comes more than the job's --step-timeout after its first
+            # goes without it.
+            dist.barrier(group=survivors if 0 <= args.stop_rank and args.stop_after_step < step else None)
     qt.flush(60)
 
 
