@@ -25,6 +25,7 @@ import java.util.Objects;
  * @param checkpointDir where checkpoints go (a URI), or null for the cluster's setting
  * @param stepTimeout how long a data-parallel step waits for its missing ranks (processing time)
  * @param incompleteSteps what becomes of a step whose ranks did not all arrive in time
+ * @param stateTtl a tensor not updated for this long is forgotten; null keeps every tensor
  */
 public record JobOptions(
         String bootstrapServers,
@@ -44,7 +45,8 @@ public record JobOptions(
         Duration bufferTimeout,
         String checkpointDir,
         Duration stepTimeout,
-        IncompleteSteps incompleteSteps)
+        IncompleteSteps incompleteSteps,
+        Duration stateTtl)
         implements KafkaSettings {
 
     /**
@@ -139,7 +141,8 @@ public record JobOptions(
                 bufferTimeout,
                 checkpointDir,
                 stepTimeout,
-                incompleteSteps);
+                incompleteSteps,
+                stateTtl);
     }
 
     /**
@@ -165,7 +168,8 @@ public record JobOptions(
                 bufferTimeout,
                 checkpointDir,
                 stepTimeout,
-                incompleteSteps);
+                incompleteSteps,
+                stateTtl);
     }
 
     /** A copy with another checkpoint directory ({@code qparams run}'s temporary one). */
@@ -188,7 +192,8 @@ public record JobOptions(
                 bufferTimeout,
                 uri,
                 stepTimeout,
-                incompleteSteps);
+                incompleteSteps,
+                stateTtl);
     }
 
     /**

@@ -72,6 +72,7 @@ public final class QParamsJob {
     private int maxBatchBytes = JobOptions.DEFAULT_MAX_BATCH_BYTES;
     private Duration stepTimeout = TimeUtils.parseDuration(JobOptions.DEFAULT_STEP_TIMEOUT);
     private JobOptions.IncompleteSteps incompleteSteps = JobOptions.IncompleteSteps.APPLY;
+    private Duration stateTtl;
 
     public QParamsJob(
             ObserverConfigSource config,
@@ -99,7 +100,14 @@ public final class QParamsJob {
                         KafkaEndpoints.outputSink(options),
                         KafkaEndpoints.deadLetterSink(options))
                 .withMaxBatchBytes(options.maxBatchBytes())
-                .withSteps(options.stepTimeout(), options.incompleteSteps());
+                .withSteps(options.stepTimeout(), options.incompleteSteps())
+                .withStateTtl(options.stateTtl());
+    }
+
+    /** Forget a tensor not updated for this long ({@code --state-ttl}); null keeps every one. */
+    public QParamsJob withStateTtl(Duration ttl) {
+        this.stateTtl = ttl;
+        return this;
     }
 
     /** Input values above this many bytes go to the DLQ unparsed ({@code --max-batch-bytes}). */
@@ -146,7 +154,9 @@ public final class QParamsJob {
         SingleOutputStreamOperator<QParamsOutput> qparams =
                 batches.union(resets)
                         .keyBy(event -> event.tensor, Types.STRING)
-                        .process(new ObserveFunction(config, stepTimeout, incompleteSteps))
+                        .process(
+                                new ObserveFunction(config, stepTimeout, incompleteSteps)
+                                        .withStateTtl(stateTtl))
                         .name("observe")
                         .uid("observe");
         qparams.sinkTo(output).name("output-sink").uid("output-sink");

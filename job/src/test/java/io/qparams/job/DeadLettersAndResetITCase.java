@@ -88,7 +88,8 @@ class DeadLettersAndResetITCase {
                                     job.input,
                                     "layer.a",
                                     JsonBatches.stats(-3.0f, 0.5f)), // ok, batch 2
-                            record(job.input, "layer.w.weight", three)); // ok, batch 2
+                            record(job.input, "layer.w.weight", three), // ok, batch 2
+                            record(job.input, "layer.\u0007bell", three)); // not a tensor name
             List<RecordMetadata> landed = KAFKA.produce(input);
             List<RecordMetadata> controlLanded =
                     KAFKA.produce(
@@ -101,10 +102,10 @@ class DeadLettersAndResetITCase {
 
             try (TopicReader dlq = TopicReader.deadLetters(KAFKA, job.dlq);
                     TopicReader out = TopicReader.qparams(KAFKA, job.output)) {
-                List<ConsumerRecord<byte[], byte[]>> dead = dlq.readAtLeast(6, TIMEOUT);
+                List<ConsumerRecord<byte[], byte[]>> dead = dlq.readAtLeast(7, TIMEOUT);
                 List<ConsumerRecord<byte[], byte[]>> good = out.readAtLeast(4, TIMEOUT);
 
-                int[] deadInputs = {1, 2, 3, 4, 6};
+                int[] deadInputs = {1, 2, 3, 4, 6, 9};
                 for (int i : deadInputs) {
                     ConsumerRecord<byte[], byte[]> letter = find(dead, landed.get(i));
                     String reason = header(letter, "qparams.error");
@@ -128,6 +129,10 @@ class DeadLettersAndResetITCase {
                 assertTrue(
                         header(find(dead, landed.get(4)), "qparams.error")
                                 .contains("other.tensor"));
+                assertEquals(
+                        "tensor name 'layer. bell' holds a control character (U+0007) at character"
+                                + " 6",
+                        header(find(dead, landed.get(9)), "qparams.error"));
                 ConsumerRecord<byte[], byte[]> changed = find(dead, landed.get(6));
                 assertTrue(
                         header(changed, "qparams.error").contains("channel count"),

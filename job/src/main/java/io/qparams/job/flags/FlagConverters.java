@@ -158,6 +158,15 @@ public final class FlagConverters {
         }
     }
 
+    /** How long an idle tensor's state lives: at least a minute. */
+    public static final class StateTtl implements ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            return duration(
+                    value, "7d, 12h or 30min", Duration.ofMinutes(1), null, "at least 1min");
+        }
+    }
+
     /** A duration of zero or more, up to a second (a buffer held longer is a stalled stream). */
     public static final class BufferTimeout implements ITypeConverter<Duration> {
         @Override

@@ -185,6 +185,17 @@ public final class JobFlags {
                             + " (default: ${DEFAULT-VALUE}).")
     private JobOptions.IncompleteSteps incompleteSteps;
 
+    @Option(
+            names = "--state-ttl",
+            paramLabel = "DURATION",
+            converter = FlagConverters.StateTtl.class,
+            description =
+                    "Forget a tensor not updated for DURATION (processing time), e.g. 7d, 12h: its"
+                            + " next batch starts a fresh observer at batches 1, as after a reset;"
+                            + " at least 1min (default: keep every tensor). A job restored from a"
+                            + " savepoint keeps the choice the savepoint was taken with.")
+    private Duration stateTtl;
+
     /**
      * The options the flags give.
      *
@@ -212,7 +223,8 @@ public final class JobFlags {
                     bufferTimeout,
                     checkpointDir,
                     stepTimeout,
-                    incompleteSteps);
+                    incompleteSteps,
+                    stateTtl);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(command.commandLine(), e.getMessage(), e);
         }

@@ -3,6 +3,7 @@ package io.qparams.job.functions;
 import org.apache.flink.api.common.functions.RuntimeContext;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -48,15 +49,23 @@ final class DataParallelSteps {
     /** The last step applied (or given up); -1 once the tensor has taken a shard but none went. */
     private final ValueState<Long> lastApplied;
 
-    DataParallelSteps(RuntimeContext context) {
-        pending =
-                context.getMapState(
-                        new MapStateDescriptor<>(
-                                PENDING_STATE_NAME,
-                                LongSerializer.INSTANCE,
-                                PendingStepSerializer.INSTANCE));
-        lastApplied =
-                context.getState(new ValueStateDescriptor<>(LAST_APPLIED_STATE_NAME, Types.LONG));
+    /**
+     * @param ttl the tensor's state time-to-live, or null for none
+     */
+    DataParallelSteps(RuntimeContext context, StateTtlConfig ttl) {
+        MapStateDescriptor<Long, PendingStep> pendingDescriptor =
+                new MapStateDescriptor<>(
+                        PENDING_STATE_NAME,
+                        LongSerializer.INSTANCE,
+                        PendingStepSerializer.INSTANCE);
+        ValueStateDescriptor<Long> lastAppliedDescriptor =
+                new ValueStateDescriptor<>(LAST_APPLIED_STATE_NAME, Types.LONG);
+        if (ttl != null) {
+            pendingDescriptor.enableTimeToLive(ttl);
+            lastAppliedDescriptor.enableTimeToLive(ttl);
+        }
+        pending = context.getMapState(pendingDescriptor);
+        lastApplied = context.getState(lastAppliedDescriptor);
     }
 
     /**

@@ -8,12 +8,11 @@ import io.qparams.connectors.BatchPipeline;
 import io.qparams.connectors.kafka.DeadLetter;
 import io.qparams.connectors.kafka.KafkaInput;
 import io.qparams.connectors.records.StepHeaders;
+import io.qparams.connectors.records.TensorNames;
 import io.qparams.job.ObserverConfigSource;
 import io.qparams.job.records.TensorEvent;
 import io.qparams.observers.BatchMinMax;
 import io.qparams.observers.InvalidBatchException;
-
-import java.nio.charset.StandardCharsets;
 
 /**
  * Runs in the source task, before the keyBy: the decode half of the {@link BatchPipeline} (the
@@ -22,7 +21,6 @@ import java.nio.charset.StandardCharsets;
  */
 public final class DecodeAndReduce extends ProcessFunction<KafkaInput, TensorEvent> {
     private static final long serialVersionUID = 1L;
-    public static final String NO_KEY = "record has no key: the key must be the tensor name";
 
     private final ObserverConfigSource configSource;
     private final int maxBatchBytes;
@@ -43,12 +41,8 @@ public final class DecodeAndReduce extends ProcessFunction<KafkaInput, TensorEve
 
     @Override
     public void processElement(KafkaInput record, Context ctx, Collector<TensorEvent> out) {
-        String tensor = tensorOf(record);
-        if (tensor == null) {
-            ctx.output(DeadLetterTag.DEAD_LETTERS, DeadLetter.of(record, NO_KEY));
-            return;
-        }
         try {
+            String tensor = TensorNames.of(record.key);
             StepHeaders.Step step = StepHeaders.parse(record.step, record.worldSize, record.rank);
             int rule = pipeline.ruleFor(tensor);
             BatchMinMax batch = pipeline.decode(rule, record.value, record.contentType);
@@ -62,12 +56,5 @@ public final class DecodeAndReduce extends ProcessFunction<KafkaInput, TensorEve
         } catch (InvalidBatchException e) {
             ctx.output(DeadLetterTag.DEAD_LETTERS, DeadLetter.of(record, e.getMessage()));
         }
-    }
-
-    /** The tensor name from the key; null when there is none. */
-    static String tensorOf(KafkaInput record) {
-        return record.key == null || record.key.length == 0
-                ? null
-                : new String(record.key, StandardCharsets.UTF_8);
     }
 }

@@ -1,6 +1,7 @@
 package io.qparams.job.functions;
 
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
@@ -45,6 +46,7 @@ public final class ObserveFunction
     private final ObserverConfigSource configSource;
     private final Duration stepTimeout;
     private final IncompleteSteps incompleteSteps;
+    private Duration stateTtl;
     private transient BatchPipeline pipeline;
     private transient ValueState<ObserverState> observerState;
     private transient DataParallelSteps steps;
@@ -69,15 +71,36 @@ public final class ObserveFunction
         this.incompleteSteps = incompleteSteps;
     }
 
+    /**
+     * Forgets a tensor not updated for this long ({@code --state-ttl}): its observer, waiting steps
+     * and step progress, as a reset would. Processing time; null (the default) keeps every tensor.
+     */
+    public ObserveFunction withStateTtl(Duration ttl) {
+        this.stateTtl = ttl;
+        return this;
+    }
+
+    /** The TTL of every state of a tensor, or null for none. */
+    private StateTtlConfig ttlConfig() {
+        return stateTtl == null
+                ? null
+                : StateTtlConfig.newBuilder(stateTtl)
+                        .updateTtlOnCreateAndWrite()
+                        .neverReturnExpired()
+                        .build();
+    }
+
     @Override
     public void open(OpenContext openContext) {
         pipeline = new BatchPipeline(configSource.config());
-        observerState =
-                getRuntimeContext()
-                        .getState(
-                                new ValueStateDescriptor<>(
-                                        STATE_NAME, ObserverStateSerializer.INSTANCE));
-        steps = new DataParallelSteps(getRuntimeContext());
+        ValueStateDescriptor<ObserverState> observer =
+                new ValueStateDescriptor<>(STATE_NAME, ObserverStateSerializer.INSTANCE);
+        StateTtlConfig ttl = ttlConfig();
+        if (ttl != null) {
+            observer.enableTimeToLive(ttl);
+        }
+        observerState = getRuntimeContext().getState(observer);
+        steps = new DataParallelSteps(getRuntimeContext(), ttl);
         // Here, not in the field's initializer: each attempt deserializes the function, and
         // deserialization leaves a transient field at 0 without running its initializer.
         activeSince = Long.MIN_VALUE;

@@ -6,6 +6,7 @@ import org.apache.flink.util.Collector;
 import io.qparams.connectors.kafka.DeadLetter;
 import io.qparams.connectors.kafka.KafkaInput;
 import io.qparams.connectors.records.ControlMessage;
+import io.qparams.connectors.records.TensorNames;
 import io.qparams.job.records.TensorEvent;
 import io.qparams.observers.InvalidBatchException;
 
@@ -18,12 +19,8 @@ public final class ParseControl extends ProcessFunction<KafkaInput, TensorEvent>
 
     @Override
     public void processElement(KafkaInput record, Context ctx, Collector<TensorEvent> out) {
-        String tensor = DecodeAndReduce.tensorOf(record);
-        if (tensor == null) {
-            ctx.output(DeadLetterTag.DEAD_LETTERS, DeadLetter.of(record, DecodeAndReduce.NO_KEY));
-            return;
-        }
         try {
+            String tensor = TensorNames.of(record.key);
             if (record.value == null) {
                 throw new InvalidBatchException(
                         "control record has no value: expected {\"op\": \"reset\"}");

@@ -73,13 +73,19 @@ class ObserveFunctionTest {
 
     private KeyedOneInputStreamOperatorTestHarness<String, TensorEvent, QParamsOutput> newHarness()
             throws Exception {
+        return newHarness(null);
+    }
+
+    private KeyedOneInputStreamOperatorTestHarness<String, TensorEvent, QParamsOutput> newHarness(
+            Duration stateTtl) throws Exception {
         KeyedOneInputStreamOperatorTestHarness<String, TensorEvent, QParamsOutput> h =
                 new KeyedOneInputStreamOperatorTestHarness<>(
                         new KeyedProcessOperator<>(
                                 new ObserveFunction(
-                                        configSource,
-                                        Duration.ofSeconds(60),
-                                        IncompleteSteps.APPLY)),
+                                                configSource,
+                                                Duration.ofSeconds(60),
+                                                IncompleteSteps.APPLY)
+                                        .withStateTtl(stateTtl)),
                         event -> event.tensor,
                         Types.STRING);
         h.setStateBackend(stateBackend(backend));
@@ -238,5 +244,24 @@ class ObserveFunctionTest {
                 weight);
         assertEquals(4, act.batches());
         assertEquals(2, weight.batches());
+    }
+
+    @Test
+    void withAStateTtlATensorNotUpdatedForThatLongStartsAfresh() throws Exception {
+        harness.close();
+        harness = newHarness(Duration.ofMinutes(10));
+        harness.open();
+        List<BatchMinMax> batches = perTensorBatches();
+        harness.setStateTtlProcessingTime(0);
+        feedAndAssert(harness, ACT, batches.subList(0, 2), config.observerFor(ACT).initialState());
+        harness.setStateTtlProcessingTime(Duration.ofMinutes(10).toMillis() - 1);
+        harness.processElement(new StreamRecord<>(batch(ACT, batches.get(2))));
+        JsonNode kept = QParamsAssertions.parse(harness.extractOutputValues().get(2).value);
+        assertEquals(3, kept.get("batches").asInt(), "updated within the TTL: kept");
+        // Each update restarts the TTL; 10 minutes without one and the tensor is forgotten.
+        harness.setStateTtlProcessingTime(2 * Duration.ofMinutes(10).toMillis());
+        feedAndAssert(harness, ACT, batches.subList(3, 4), config.observerFor(ACT).initialState());
+        JsonNode fresh = QParamsAssertions.parse(harness.extractOutputValues().get(3).value);
+        assertEquals(1, fresh.get("batches").asInt(), "forgotten: a fresh observer");
     }
 }
