@@ -111,6 +111,11 @@ final class RunCommand implements Callable<Integer> {
                         : demo || !options.bootstrapServersGiven()
                                 ? PrintMode.SUMMARY
                                 : PrintMode.NONE;
+        if (maxRecords > 0 && mode == PrintMode.NONE) {
+            throw new UsageException(
+                    "--max-records counts the records it prints: give --print summary or json with"
+                            + " it (with --print none it would never stop)");
+        }
         try {
             options.observerConfig(); // parse and validate the config before anything starts
             return runJob(options, mode, qparams.out(), qparams.err());

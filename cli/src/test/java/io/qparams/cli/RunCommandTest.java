@@ -48,6 +48,11 @@ class RunCommandTest {
                 assertRefused("--config", dir.resolve("missing.yaml").toString())
                         .contains("missing.yaml"));
         assertTrue(assertRefused("--print", "loud").contains("--print"));
+        assertTrue(
+                assertRefused("--print", "none", "--max-records", "10")
+                        .contains("--max-records counts the records it prints"));
+        assertTrue(assertRefused("--step-timeout", "0ms").contains("--step-timeout"));
+        assertTrue(assertRefused("--state-ttl", "1s").contains("at least 1min"));
     }
 
     private static String assertRefused(String... args) {
