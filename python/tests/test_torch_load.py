@@ -23,16 +23,11 @@ from torch.ao.quantization import (MinMaxObserver, MovingAverageMinMaxObserver, 
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import qparams.torch as qt  # noqa: E402
+from support import NOWHERE, Quiet  # noqa: E402
 
 warnings.filterwarnings("ignore")
 
 
-class Quiet(unittest.TestCase):
-    """torch 1.13's notes (reduce_range deprecated, calculate_qparams before any data) are expected here."""
-
-    def setUp(self):
-        warnings.filterwarnings("ignore", module="torch")
-NOWHERE = dict(bootstrap_servers="127.0.0.1:1", producer_config={"log_level": 0}, queue_timeout=1.0)
 WEIGHT = default_per_channel_weight_observer
 
 

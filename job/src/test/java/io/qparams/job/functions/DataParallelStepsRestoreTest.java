@@ -1,7 +1,5 @@
 package io.qparams.job.functions;
 
-import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import io.qparams.job.JobOptions.IncompleteSteps;
 import io.qparams.observers.BatchMinMax;
@@ -38,13 +36,7 @@ class DataParallelStepsRestoreTest extends StepsHarness {
         shard(ACT, 0, 3, 0, -1.0f, 1.0f);
         shard(ACT, 1, 3, 0, -4.0f, 1.0f);
         shard(ACT, 1, 3, 1, -4.0f, 1.0f);
-        OperatorSubtaskState snapshot = harness.snapshot(1L, 1L);
-        harness.close();
-
-        harness = newHarness(IncompleteSteps.APPLY);
-        harness.setup();
-        harness.initializeState(snapshot);
-        harness.open();
+        snapshotAndRestore(IncompleteSteps.APPLY);
         shard(ACT, 0, 3, 1, -2.0f, 2.0f);
         shard(ACT, 0, 3, 2, 0.0f, 8.0f);
         List<JsonNode> records = records();
@@ -64,14 +56,8 @@ class DataParallelStepsRestoreTest extends StepsHarness {
         open(IncompleteSteps.APPLY);
         harness.setProcessingTime(0);
         shard(ACT, 0, 2, 0, -1.0f, 1.0f);
-        OperatorSubtaskState snapshot = harness.snapshot(1L, 1L);
-        harness.close();
-
         // The job comes back long after the step's deadline: its timer fires at once.
-        harness = newHarness(IncompleteSteps.APPLY);
-        harness.setup();
-        harness.initializeState(snapshot);
-        harness.open();
+        snapshotAndRestore(IncompleteSteps.APPLY);
         long back = 3 * TIMEOUT_MS;
         harness.setProcessingTime(back);
         assertEquals(0, records().size(), "not applied without rank 1: it may be unread in Kafka");
@@ -93,13 +79,7 @@ class DataParallelStepsRestoreTest extends StepsHarness {
         open(IncompleteSteps.APPLY);
         harness.setProcessingTime(0);
         shard(ACT, 0, 2, 0, -1.0f, 1.0f);
-        OperatorSubtaskState snapshot = harness.snapshot(1L, 1L);
-        harness.close();
-
-        harness = newHarness(IncompleteSteps.APPLY);
-        harness.setup();
-        harness.initializeState(snapshot);
-        harness.open();
+        snapshotAndRestore(IncompleteSteps.APPLY);
         harness.setProcessingTime(TIMEOUT_MS - 100);
         shard(WEIGHT, 0, 1, 0, BatchMinMax.perChannel(new float[] {-1}, new float[] {1}));
         assertEquals(1, records().size(), "the restored instance is at work");

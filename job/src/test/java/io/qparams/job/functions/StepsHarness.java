@@ -1,6 +1,7 @@
 package io.qparams.job.functions;
 
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
@@ -26,25 +27,18 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-import static io.qparams.job.testutil.ObserverYaml.SYMMETRIC_WEIGHTS;
-import static io.qparams.job.testutil.ObserverYaml.observers;
-import static io.qparams.job.testutil.ObserverYaml.rule;
-
 /**
  * The observer with data-parallel steps under a test harness whose processing time the test drives,
  * and the helpers its tests share: shards, the oracle over the concatenated values, the records and
  * dead letters out.
  */
 abstract class StepsHarness {
-    static final String CONFIG =
-            observers(
-                    SYMMETRIC_WEIGHTS,
-                    rule("*", "MovingAverageMinMaxObserver", "averaging_constant: 0.25"));
-    static final String ACT = "enc.out";
-    static final String WEIGHT = "enc.weight";
+    static final String ACT = ObserveFunctionTest.ACT;
+    static final String WEIGHT = ObserveFunctionTest.WEIGHT;
     static final long TIMEOUT_MS = 60_000;
 
-    final ObserverConfigSource configSource = ObserverConfigSource.fromYaml(CONFIG);
+    final ObserverConfigSource configSource =
+            ObserverConfigSource.fromYaml(ObserveFunctionTest.CONFIG);
     final ObserverConfig config = configSource.config();
     KeyedOneInputStreamOperatorTestHarness<String, TensorEvent, QParamsOutput> harness;
     private long offset;
@@ -80,6 +74,16 @@ abstract class StepsHarness {
                         Types.STRING);
         h.setStateBackend(ObserveFunctionTest.stateBackend(backend()));
         return h;
+    }
+
+    /** A snapshot of the harness, then a new harness restored from it and opened (a failover). */
+    void snapshotAndRestore(IncompleteSteps incomplete) throws Exception {
+        OperatorSubtaskState snapshot = harness.snapshot(1L, 1L);
+        harness.close();
+        harness = newHarness(incomplete);
+        harness.setup();
+        harness.initializeState(snapshot);
+        harness.open();
     }
 
     /** One rank's shard of per-tensor values (null: an empty shard). */
