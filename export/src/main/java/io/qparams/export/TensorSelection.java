@@ -91,7 +91,8 @@ public final class TensorSelection {
         return out;
     }
 
-    private boolean matches(String tensor) {
+    /** Whether the --match globs keep {@code tensor} (every tensor without --match). */
+    public boolean matches(String tensor) {
         if (match.isEmpty()) {
             return true;
         }
