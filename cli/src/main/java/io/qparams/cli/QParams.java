@@ -28,6 +28,7 @@ import java.util.concurrent.Callable;
             RunCommand.class,
             CalibrateCommand.class,
             ExportCommand.class,
+            TailCommand.class,
             HelpCommand.class
         },
         description = {
