@@ -29,6 +29,7 @@ import java.util.concurrent.Callable;
             CalibrateCommand.class,
             ExportCommand.class,
             TailCommand.class,
+            PlotCommand.class,
             HelpCommand.class
         },
         description = {
