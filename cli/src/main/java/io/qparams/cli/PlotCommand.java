@@ -93,12 +93,16 @@ final class PlotCommand implements Callable<Integer> {
             names = "--tensor",
             paramLabel = "NAME",
             converter = FlagConverters.Text.class,
-            description = "Draw this tensor into the PNG file --out (give --tensor or --all).")
+            description =
+                    "Draw this tensor into the PNG file --out (default: none; give --tensor or"
+                            + " --all).")
     private String tensor;
 
     @Option(
             names = "--all",
-            description = "Draw every tensor: a PNG each and an index.html, in the folder --out.")
+            description =
+                    "Draw every tensor: a PNG each and an index.html, in the folder --out"
+                            + " (default: off).")
     private boolean all;
 
     @Option(

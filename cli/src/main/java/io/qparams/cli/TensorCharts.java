@@ -75,7 +75,11 @@ final class TensorCharts {
         int earlier = run.earlierRuns();
         return earlier == 0
                 ? text
-                : text + " (since the last reset; " + earlier + " earlier runs not drawn)";
+                : text
+                        + " (since batches last restarted at 1; "
+                        + earlier
+                        + (earlier == 1 ? " earlier run" : " earlier runs")
+                        + " not drawn)";
     }
 
     private static JFreeChart lines(PlotHistory.Run run) {
