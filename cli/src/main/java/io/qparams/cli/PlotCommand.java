@@ -42,9 +42,9 @@ import java.util.function.Predicate;
                 + " draws a tensor's history over batches: a per-tensor observer's min_val and"
                 + " max_val, and its scale below; a per-channel observer's range (max_val -"
                 + " min_val) as a heatmap, channels up, with its colour scale. A tensor's history"
-                + " is its run since its last reset. --all writes one PNG per tensor and an"
-                + " index.html into a folder. --out is replaced in one step, never left half"
-                + " written.",
+                + " is its current run: from its last record with batches 1 (a reset, or a job"
+                + " restarted without state) on. --all writes one PNG per tensor and an index.html"
+                + " into a folder. --out is replaced in one step, never left half written.",
             ""
         },
         footer = {
