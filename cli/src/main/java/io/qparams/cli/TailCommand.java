@@ -55,6 +55,7 @@ import java.util.concurrent.TimeUnit;
 final class TailCommand implements Callable<Integer> {
     private static final Duration POLL = Duration.ofMillis(250);
     private static final long REDRAW_NANOS = 1_000_000_000L;
+    private static final long FASTEST_REDRAW_NANOS = 250_000_000L;
 
     /** Where the follower starts. */
     enum From {
@@ -206,7 +207,9 @@ final class TailCommand implements Callable<Integer> {
         long drawnCount = -1;
         while (true) {
             long now = System.nanoTime();
-            if (count[0] != drawnCount || now - drawn > REDRAW_NANOS) {
+            // Changes show within a quarter of a second, ages once a second.
+            if ((count[0] != drawnCount && now - drawn >= FASTEST_REDRAW_NANOS)
+                    || now - drawn > REDRAW_NANOS) {
                 screen.draw(
                         TailTable.lines(
                                 title(latest.table().size(), count[0]),
