@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -155,8 +156,9 @@ class TailCommandITCase {
                     30,
                     () -> {
                         screen[0] = capture(socket);
-                        return rows(screen[0]).contains(expected + " 0s")
-                                || rows(screen[0]).contains(expected + " 1s");
+                        // Its age, whatever a loaded machine makes it, ends the row.
+                        return rows(screen[0]).stream()
+                                .anyMatch(r -> r.matches(Pattern.quote(expected) + " \\d+s"));
                     },
                     () -> "the row '" + expected + "', on a screen showing\n" + screen[0]);
             rows = rows(screen[0]);
