@@ -28,6 +28,8 @@ import java.util.concurrent.Callable;
             RunCommand.class,
             CalibrateCommand.class,
             ExportCommand.class,
+            TailCommand.class,
+            PlotCommand.class,
             HelpCommand.class
         },
         description = {

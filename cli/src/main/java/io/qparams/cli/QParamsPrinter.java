@@ -91,7 +91,8 @@ final class QParamsPrinter implements Runnable {
 
     /**
      * {@code fc.output #12 min_val=-3.12 max_val=4.56 scale=0.0301 zero_point=104
-     * MovingAverageMinMaxObserver/quint8}.
+     * MovingAverageMinMaxObserver/quint8}, with {@code DRIFT drift_ratio=0.31} after the zero point
+     * when the record says {@code "drift": true}.
      */
     static String summarize(byte[] json) {
         Map<String, String> fields = new LinkedHashMap<>();
@@ -139,11 +140,15 @@ final class QParamsPrinter implements Runnable {
                 .append(" scale=")
                 .append(fields.get("scale"))
                 .append(" zero_point=")
-                .append(fields.get("zero_point"))
-                .append("  ")
-                .append(fields.get("observer"))
-                .append("/")
-                .append(fields.get("dtype"));
+                .append(fields.get("zero_point"));
+        if ("true".equals(fields.get("drift"))) {
+            // contract section 7: the observer's range drifted (its optional drift fields)
+            line.append(" DRIFT");
+            if (fields.containsKey("drift_ratio")) {
+                line.append(" drift_ratio=").append(fields.get("drift_ratio"));
+            }
+        }
+        line.append("  ").append(fields.get("observer")).append("/").append(fields.get("dtype"));
         return line.toString();
     }
 }

@@ -25,27 +25,49 @@ public final class Exporter {
     public static void export(
             ExportFormat format, List<ExportEntry> entries, Path out, PrintStream notes)
             throws IOException, ExportException {
+        replace(
+                out,
+                format.writesDirectory(),
+                "the " + format.name() + " format",
+                staging -> format.write(entries, staging, notes));
+    }
+
+    /** Writes a file or a folder at the staging name it is given (which does not exist yet). */
+    @FunctionalInterface
+    public interface Staged {
+        void write(Path staging) throws IOException, ExportException;
+    }
+
+    /**
+     * Replaces {@code out} with what {@code writer} writes, never leaving it half written (as
+     * above): for any command that writes a file or a folder of results.
+     *
+     * @param directory whether the writer makes a folder rather than a file
+     * @param writerName who writes, for the message when {@code out} is of the other kind
+     */
+    public static void replace(Path out, boolean directory, String writerName, Staged writer)
+            throws IOException, ExportException {
         Path target = out.toAbsolutePath().normalize();
         Path folder = target.getParent();
         if (folder == null || !Files.isDirectory(folder)) {
             throw new ExportException("--out " + out + ": no folder " + folder);
         }
-        if (Files.isDirectory(target) != format.writesDirectory() && Files.exists(target)) {
+        if (Files.isDirectory(target) != directory && Files.exists(target)) {
             throw new ExportException(
                     "--out "
                             + out
                             + ": exists and is "
                             + (Files.isDirectory(target) ? "a folder" : "a file")
-                            + "; the "
-                            + format.name()
-                            + " format writes "
-                            + (format.writesDirectory() ? "a folder" : "a file"));
+                            + "; "
+                            + writerName
+                            + " writes "
+                            + (directory ? "a folder" : "a file"));
         }
         Path staging = sibling(target, "tmp");
         boolean done = false;
         try {
-            format.write(entries, staging, notes);
-            if (format.writesDirectory() && Files.exists(target)) {
+            writer.write(staging);
+            if (directory && Files.exists(target)) {
                 Path aside = sibling(target, "old");
                 Files.move(target, aside, StandardCopyOption.ATOMIC_MOVE);
                 try {

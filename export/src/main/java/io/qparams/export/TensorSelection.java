@@ -91,7 +91,8 @@ public final class TensorSelection {
         return out;
     }
 
-    private boolean matches(String tensor) {
+    /** Whether the --match globs keep {@code tensor} (every tensor without --match). */
+    public boolean matches(String tensor) {
         if (match.isEmpty()) {
             return true;
         }
@@ -103,7 +104,8 @@ public final class TensorSelection {
         return false;
     }
 
-    private static String abbreviate(List<String> names) {
+    /** The first five names, then how many more: for one-line messages. */
+    public static String abbreviate(List<String> names) {
         return names.size() <= 5
                 ? String.join(", ", names)
                 : String.join(", ", names.subList(0, 5))
