@@ -160,7 +160,7 @@ final class RunCommand implements Callable<Integer> {
                         local.broker != null; // a fresh embedded broker: show everything
                 local.printer =
                         new QParamsPrinter(
-                                options.bootstrapServers(),
+                                options.kafkaProperties().forClient(options.bootstrapServers()),
                                 options.outputTopic(),
                                 mode == PrintMode.JSON,
                                 maxRecords,
@@ -178,7 +178,7 @@ final class RunCommand implements Callable<Integer> {
             if (demo) {
                 local.producer =
                         new DemoProducer(
-                                options.bootstrapServers(),
+                                options.kafkaProperties().forClient(options.bootstrapServers()),
                                 options.inputTopic(),
                                 demoStepMillis,
                                 Long.MAX_VALUE);

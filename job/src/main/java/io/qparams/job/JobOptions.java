@@ -1,6 +1,7 @@
 package io.qparams.job;
 
 import io.qparams.connectors.kafka.Delivery;
+import io.qparams.connectors.kafka.KafkaClientProperties;
 import io.qparams.connectors.kafka.KafkaSettings;
 import io.qparams.connectors.kafka.StartingOffsets;
 import io.qparams.connectors.kafka.Topics;
@@ -25,6 +26,8 @@ import java.util.Objects;
  * @param checkpointDir where checkpoints go (a URI), or null for the cluster's setting
  * @param stepTimeout how long a data-parallel step waits for its missing ranks (processing time)
  * @param incompleteSteps what becomes of a step whose ranks did not all arrive in time
+ * @param kafkaProperties the {@code --kafka-properties} settings of every Kafka client (shown with
+ *     their secrets hidden)
  */
 public record JobOptions(
         String bootstrapServers,
@@ -44,7 +47,8 @@ public record JobOptions(
         Duration bufferTimeout,
         String checkpointDir,
         Duration stepTimeout,
-        IncompleteSteps incompleteSteps)
+        IncompleteSteps incompleteSteps,
+        KafkaClientProperties kafkaProperties)
         implements KafkaSettings {
 
     /**
@@ -91,6 +95,7 @@ public record JobOptions(
         Objects.requireNonNull(bufferTimeout, "bufferTimeout");
         Objects.requireNonNull(stepTimeout, "stepTimeout");
         Objects.requireNonNull(incompleteSteps, "incompleteSteps");
+        Objects.requireNonNull(kafkaProperties, "kafkaProperties");
         List<String> topics = List.of(inputTopic, outputTopic, dlqTopic, controlTopic);
         if (topics.stream().distinct().count() != topics.size()) {
             throw new IllegalArgumentException(
@@ -139,7 +144,8 @@ public record JobOptions(
                 bufferTimeout,
                 checkpointDir,
                 stepTimeout,
-                incompleteSteps);
+                incompleteSteps,
+                kafkaProperties);
     }
 
     /**
@@ -165,7 +171,8 @@ public record JobOptions(
                 bufferTimeout,
                 checkpointDir,
                 stepTimeout,
-                incompleteSteps);
+                incompleteSteps,
+                kafkaProperties);
     }
 
     /** A copy with another checkpoint directory ({@code qparams run}'s temporary one). */
@@ -188,7 +195,8 @@ public record JobOptions(
                 bufferTimeout,
                 uri,
                 stepTimeout,
-                incompleteSteps);
+                incompleteSteps,
+                kafkaProperties);
     }
 
     /**
