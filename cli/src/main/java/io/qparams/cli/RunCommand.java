@@ -135,13 +135,17 @@ final class RunCommand implements Callable<Integer> {
                 // restarts the job. A local run cannot resume from its checkpoints after it ends.
                 local.checkpoints = Files.createTempDirectory("qparams-checkpoints-");
                 options = options.withCheckpointDir(local.checkpoints.toUri().toString());
+            }
+            // Prepares (checks Kafka, which may refuse in one line: then nothing else is said)
+            // and submits.
+            local.job =
+                    QParamsJob.start(StreamExecutionEnvironment.getExecutionEnvironment(), options);
+            if (local.checkpoints != null) {
                 err.println(
                         "qparams: checkpoints in "
                                 + local.checkpoints
                                 + " (removed at exit; --checkpoint-dir to keep them)");
             }
-            local.job =
-                    QParamsJob.start(StreamExecutionEnvironment.getExecutionEnvironment(), options);
             err.println(
                     "qparams: job "
                             + local.job.getJobID()

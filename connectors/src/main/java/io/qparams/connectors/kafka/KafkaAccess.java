@@ -92,7 +92,11 @@ public final class KafkaAccess {
                             + servers
                             + " within "
                             + Topics.TIMEOUT_SECONDS
-                            + " s (is --kafka-properties' security.protocol the listener's?)",
+                            + " s"
+                            + (settings.kafkaProperties().asMap().isEmpty()
+                                    ? ""
+                                    : " (a security.protocol other than the listener's looks"
+                                            + " like this too)"),
                     e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
