@@ -25,15 +25,18 @@ final class DemoProducer implements Runnable {
     private static final int SPATIAL = 8;
     private static final int CLASSES = 10;
 
-    private final String bootstrapServers;
+    private final Properties client;
     private final String topic;
     private final long stepMillis;
     private final long steps;
     private final List<DemoTensor> tensors = new ArrayList<>();
     private volatile boolean stopped;
 
-    DemoProducer(String bootstrapServers, String topic, long stepMillis, long steps) {
-        this.bootstrapServers = bootstrapServers;
+    /**
+     * @param client the Kafka client settings (bootstrap servers, --kafka-properties)
+     */
+    DemoProducer(Properties client, String topic, long stepMillis, long steps) {
+        this.client = client;
         this.topic = topic;
         this.stepMillis = stepMillis;
         this.steps = steps;
@@ -66,7 +69,7 @@ final class DemoProducer implements Runnable {
     @Override
     public void run() {
         Properties props = new Properties();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        props.putAll(client);
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.LINGER_MS_CONFIG, "5");
         Random random = new Random(20261127L);

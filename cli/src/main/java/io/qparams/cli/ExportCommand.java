@@ -1,5 +1,6 @@
 package io.qparams.cli;
 
+import io.qparams.connectors.kafka.KafkaClientProperties;
 import io.qparams.export.ExportEntry;
 import io.qparams.export.ExportException;
 import io.qparams.export.ExportFormat;
@@ -23,7 +24,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
 import java.util.SortedMap;
 import java.util.concurrent.Callable;
 
@@ -89,6 +89,16 @@ final class ExportCommand implements Callable<Integer> {
             converter = FlagConverters.Text.class,
             description = "Read the output topic from this Kafka cluster (default: none).")
     private String bootstrapServers;
+
+    @Option(
+            names = "--kafka-properties",
+            paramLabel = "FILE",
+            converter = FlagConverters.PathFlag.class,
+            description =
+                    "Kafka client settings for reading the topic (security.protocol, sasl.*,"
+                            + " ssl.*, ...), as qparams run takes them, see docs/security.md"
+                            + " (default: none).")
+    private Path kafkaProperties;
 
     @Option(
             names = "--topic",
@@ -168,6 +178,18 @@ final class ExportCommand implements Callable<Integer> {
                 throw new UsageException(own[0] + " is an option of --format " + own[1] + " only");
             }
         }
+        if (kafkaProperties != null && bootstrapServers == null) {
+            throw new UsageException("--kafka-properties goes with --bootstrap-servers only");
+        }
+        KafkaClientProperties kafka;
+        try {
+            kafka =
+                    kafkaProperties == null
+                            ? KafkaClientProperties.none()
+                            : KafkaClientProperties.load(kafkaProperties);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
         try {
             ExportFormat exportFormat = Formats.of(format, tensorrtHeader, aimetVersion, model);
             TensorSelection selection = TensorSelection.of(match, rename);
@@ -175,9 +197,9 @@ final class ExportCommand implements Callable<Integer> {
             if (records != null) {
                 latest = LatestRecords.fromFile(records);
             } else {
-                Properties client = new Properties();
-                client.put("bootstrap.servers", bootstrapServers);
-                latest = LatestRecords.fromTopic(client, topic, timeout, qparams.err());
+                latest =
+                        LatestRecords.fromTopic(
+                                kafka.forClient(bootstrapServers), topic, timeout, qparams.err());
             }
             List<ExportEntry> entries = selection.select(latest, qparams.err());
             if (entries.isEmpty()) {

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.core.JsonToken;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
@@ -18,7 +20,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.UUID;
 
 /**
  * {@code qparams run --print}: follows the qparams topic and prints each record as it arrives,
@@ -29,7 +30,7 @@ final class QParamsPrinter implements Runnable {
     private static final JsonFactory JSON = new JsonFactory();
     private static final int SHOWN_CHANNELS = 3;
 
-    private final String bootstrapServers;
+    private final Properties client;
     private final String topic;
     private final boolean rawJson;
     private final long maxRecords;
@@ -38,15 +39,18 @@ final class QParamsPrinter implements Runnable {
     private final Runnable onDone;
     private volatile boolean stopped;
 
+    /**
+     * @param client the Kafka client settings (bootstrap servers, --kafka-properties)
+     */
     QParamsPrinter(
-            String bootstrapServers,
+            Properties client,
             String topic,
             boolean rawJson,
             long maxRecords,
             boolean fromStart,
             PrintStream out,
             Runnable onDone) {
-        this.bootstrapServers = bootstrapServers;
+        this.client = client;
         this.topic = topic;
         this.rawJson = rawJson;
         this.maxRecords = maxRecords;
@@ -63,14 +67,25 @@ final class QParamsPrinter implements Runnable {
     @Override
     public void run() {
         Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        props.put(ConsumerConfig.GROUP_ID_CONFIG, "qparams-printer-" + UUID.randomUUID());
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, fromStart ? "earliest" : "latest");
+        props.putAll(client);
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        props.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, "qparams-printer");
         long printed = 0;
         try (KafkaConsumer<String, byte[]> consumer =
                 new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
-            consumer.subscribe(List.of(topic));
+            // Every partition assigned, no consumer group: the printer needs Read on the topic
+            // only, and leaves no group behind on the cluster.
+            List<TopicPartition> partitions = new ArrayList<>();
+            for (PartitionInfo info : consumer.partitionsFor(topic)) {
+                partitions.add(new TopicPartition(topic, info.partition()));
+            }
+            consumer.assign(partitions);
+            if (fromStart) {
+                consumer.seekToBeginning(partitions);
+            } else {
+                consumer.seekToEnd(partitions);
+            }
             while (!stopped && (maxRecords <= 0 || printed < maxRecords)) {
                 for (ConsumerRecord<String, byte[]> record :
                         consumer.poll(Duration.ofMillis(500))) {

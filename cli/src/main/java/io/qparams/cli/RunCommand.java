@@ -140,13 +140,17 @@ final class RunCommand implements Callable<Integer> {
                 // restarts the job. A local run cannot resume from its checkpoints after it ends.
                 local.checkpoints = Files.createTempDirectory("qparams-checkpoints-");
                 options = options.withCheckpointDir(local.checkpoints.toUri().toString());
+            }
+            // Prepares (checks Kafka, which may refuse in one line: then nothing else is said)
+            // and submits.
+            local.job =
+                    QParamsJob.start(StreamExecutionEnvironment.getExecutionEnvironment(), options);
+            if (local.checkpoints != null) {
                 err.println(
                         "qparams: checkpoints in "
                                 + local.checkpoints
                                 + " (removed at exit; --checkpoint-dir to keep them)");
             }
-            local.job =
-                    QParamsJob.start(StreamExecutionEnvironment.getExecutionEnvironment(), options);
             err.println(
                     "qparams: job "
                             + local.job.getJobID()
@@ -165,7 +169,7 @@ final class RunCommand implements Callable<Integer> {
                         local.broker != null; // a fresh embedded broker: show everything
                 local.printer =
                         new QParamsPrinter(
-                                options.bootstrapServers(),
+                                options.kafkaProperties().forClient(options.bootstrapServers()),
                                 options.outputTopic(),
                                 mode == PrintMode.JSON,
                                 maxRecords,
@@ -183,7 +187,7 @@ final class RunCommand implements Callable<Integer> {
             if (demo) {
                 local.producer =
                         new DemoProducer(
-                                options.bootstrapServers(),
+                                options.kafkaProperties().forClient(options.bootstrapServers()),
                                 options.inputTopic(),
                                 demoStepMillis,
                                 Long.MAX_VALUE);

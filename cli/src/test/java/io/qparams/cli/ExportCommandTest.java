@@ -357,6 +357,32 @@ class ExportCommandTest {
                     "json",
                     "--records",
                     records.toString(),
+                    "--kafka-properties",
+                    "client.properties",
+                    "--out",
+                    dir.resolve("x").toString()
+                },
+                "--kafka-properties goes with --bootstrap-servers only"
+            },
+            {
+                new String[] {
+                    "--format",
+                    "json",
+                    "--bootstrap-servers",
+                    "127.0.0.1:1",
+                    "--kafka-properties",
+                    dir.resolve("none.properties").toString(),
+                    "--out",
+                    dir.resolve("x").toString()
+                },
+                "--kafka-properties " + dir.resolve("none.properties") + ": no such file"
+            },
+            {
+                new String[] {
+                    "--format",
+                    "json",
+                    "--records",
+                    records.toString(),
                     "--out",
                     Path.of("/proc/qparams-export-test").toString()
                 },

@@ -55,6 +55,24 @@ class RunCommandTest {
         assertTrue(assertRefused("--state-ttl", "1s").contains("at least 1min"));
     }
 
+    @Test
+    void aKafkaPropertiesFileIsCheckedBeforeAnythingConnects(@TempDir Path dir) throws IOException {
+        Path missing = dir.resolve("missing.properties");
+        assertEquals(
+                "qparams run: --kafka-properties " + missing + ": no such file",
+                assertRefused("--kafka-properties", missing.toString()).strip());
+        Path typo = Files.writeString(dir.resolve("typo.properties"), "sasl.mechansim=PLAIN\n");
+        assertTrue(
+                assertRefused("--kafka-properties", typo.toString())
+                        .contains("'sasl.mechansim' is not a Kafka client setting"));
+        Path unset =
+                Files.writeString(
+                        dir.resolve("unset.properties"),
+                        "ssl.key.password=${env:QPARAMS_TEST_VARIABLE_THAT_IS_NOT_SET}\n");
+        String reason = assertRefused("--kafka-properties", unset.toString());
+        assertTrue(reason.contains("does not resolve on this machine"), reason);
+    }
+
     private static String assertRefused(String... args) {
         CliRun run = CliRun.of("run", args);
         String stderr = run.err();

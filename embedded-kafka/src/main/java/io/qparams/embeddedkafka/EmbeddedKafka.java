@@ -1,5 +1,7 @@
 package io.qparams.embeddedkafka;
 
+import org.apache.kafka.common.security.auth.SecurityProtocol;
+import org.apache.kafka.common.test.JaasUtils;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
 
@@ -11,6 +13,16 @@ import java.io.PrintStream;
  * temporary folder, deleted on close; it listens on a free port of 127.0.0.1.
  */
 public final class EmbeddedKafka implements AutoCloseable {
+    /** The secured broker's super user and its password (Kafka's test kit fixes both). */
+    public static final String ADMIN = JaasUtils.KAFKA_PLAIN_ADMIN;
+
+    public static final String ADMIN_PASSWORD = JaasUtils.KAFKA_PLAIN_ADMIN_PASSWORD;
+
+    /** The secured broker's other user, who may do nothing until given ACLs. */
+    public static final String USER = JaasUtils.KAFKA_PLAIN_USER1;
+
+    public static final String USER_PASSWORD = JaasUtils.KAFKA_PLAIN_USER1_PASSWORD;
+
     private final KafkaClusterTestKit cluster;
 
     private EmbeddedKafka(KafkaClusterTestKit cluster) {
@@ -23,10 +35,26 @@ public final class EmbeddedKafka implements AutoCloseable {
      * as the job's input topic.
      */
     public static EmbeddedKafka start() throws Exception {
+        return start(new TestKitNodes.Builder());
+    }
+
+    /**
+     * The same broker with SASL (PLAIN) on its listeners and ACLs (KRaft's StandardAuthorizer, no
+     * access without an ACL), for the ITCases of a secured cluster: super user {@link #ADMIN} and
+     * one user without any ACL, {@link #USER}. Kafka's test kit sets the JVM's JAAS config (the
+     * {@code java.security.auth.login.config} property) to its file of the two users.
+     */
+    public static EmbeddedKafka startSecured() throws Exception {
+        return start(
+                new TestKitNodes.Builder()
+                        .setBrokerSecurityProtocol(SecurityProtocol.SASL_PLAINTEXT)
+                        .setControllerSecurityProtocol(SecurityProtocol.SASL_PLAINTEXT));
+    }
+
+    private static EmbeddedKafka start(TestKitNodes.Builder nodes) throws Exception {
         KafkaClusterTestKit cluster =
                 new KafkaClusterTestKit.Builder(
-                                new TestKitNodes.Builder()
-                                        .setCombined(true)
+                                nodes.setCombined(true)
                                         .setNumBrokerNodes(1)
                                         .setNumControllerNodes(1)
                                         .build())

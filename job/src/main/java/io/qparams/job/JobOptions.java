@@ -1,6 +1,7 @@
 package io.qparams.job;
 
 import io.qparams.connectors.kafka.Delivery;
+import io.qparams.connectors.kafka.KafkaClientProperties;
 import io.qparams.connectors.kafka.KafkaSettings;
 import io.qparams.connectors.kafka.StartingOffsets;
 import io.qparams.connectors.kafka.Topics;
@@ -26,6 +27,8 @@ import java.util.Objects;
  * @param stepTimeout how long a data-parallel step waits for its missing ranks (processing time)
  * @param incompleteSteps what becomes of a step whose ranks did not all arrive in time
  * @param stateTtl a tensor not updated for this long is forgotten; null keeps every tensor
+ * @param kafkaProperties the {@code --kafka-properties} settings of every Kafka client (shown with
+ *     their secrets hidden)
  */
 public record JobOptions(
         String bootstrapServers,
@@ -46,7 +49,8 @@ public record JobOptions(
         String checkpointDir,
         Duration stepTimeout,
         IncompleteSteps incompleteSteps,
-        Duration stateTtl)
+        Duration stateTtl,
+        KafkaClientProperties kafkaProperties)
         implements KafkaSettings {
 
     /**
@@ -93,6 +97,7 @@ public record JobOptions(
         Objects.requireNonNull(bufferTimeout, "bufferTimeout");
         Objects.requireNonNull(stepTimeout, "stepTimeout");
         Objects.requireNonNull(incompleteSteps, "incompleteSteps");
+        Objects.requireNonNull(kafkaProperties, "kafkaProperties");
         List<String> topics = List.of(inputTopic, outputTopic, dlqTopic, controlTopic);
         if (topics.stream().distinct().count() != topics.size()) {
             throw new IllegalArgumentException(
@@ -142,7 +147,8 @@ public record JobOptions(
                 checkpointDir,
                 stepTimeout,
                 incompleteSteps,
-                stateTtl);
+                stateTtl,
+                kafkaProperties);
     }
 
     /**
@@ -169,7 +175,8 @@ public record JobOptions(
                 checkpointDir,
                 stepTimeout,
                 incompleteSteps,
-                stateTtl);
+                stateTtl,
+                kafkaProperties);
     }
 
     /** A copy with another checkpoint directory ({@code qparams run}'s temporary one). */
@@ -193,7 +200,8 @@ public record JobOptions(
                 uri,
                 stepTimeout,
                 incompleteSteps,
-                stateTtl);
+                stateTtl,
+                kafkaProperties);
     }
 
     /**

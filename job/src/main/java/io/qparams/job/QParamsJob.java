@@ -21,10 +21,10 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.TimeUtils;
 
 import io.qparams.connectors.kafka.DeadLetter;
+import io.qparams.connectors.kafka.KafkaAccess;
 import io.qparams.connectors.kafka.KafkaEndpoints;
 import io.qparams.connectors.kafka.KafkaInput;
 import io.qparams.connectors.kafka.QParamsOutput;
-import io.qparams.connectors.kafka.Topics;
 import io.qparams.job.flags.FlagConverters;
 import io.qparams.job.flags.JobCommand;
 import io.qparams.job.functions.DeadLetterTag;
@@ -170,19 +170,24 @@ public final class QParamsJob {
 
     /**
      * Everything before {@code execute}: validates the config, applies parallelism and
-     * checkpointing to the environment, creates missing topics, and builds the Kafka topology on
-     * it.
+     * checkpointing to the environment, authenticates to Kafka, creates missing topics, checks the
+     * principal's ACLs ({@link KafkaAccess}), and builds the Kafka topology on it.
      *
      * @throws IllegalArgumentException (incl. InvalidObserverConfigException) for a bad config, one
-     *     line
+     *     line; a {@link io.qparams.connectors.kafka.KafkaAccessException} when Kafka refuses the
+     *     credentials or an ACL is missing
      * @throws IllegalStateException when Kafka cannot be reached to create the topics
      */
     public static void prepare(StreamExecutionEnvironment env, JobOptions options) {
         QParamsJob job = fromOptions(options);
         configure(env, options);
-        List<String> created =
-                Topics.createMissing(
-                        options.bootstrapServers(), Topics.of(options), options.dlqTopic());
+        for (String key : options.kafkaProperties().literalSecrets()) {
+            LOG.warn(
+                    "--kafka-properties: {} holds a secret as text, which travels in the job graph;"
+                            + " ${env:NAME} or ${file:PATH:KEY} keeps it out (docs/security.md)",
+                    key);
+        }
+        List<String> created = KafkaAccess.prepare(options);
         if (!created.isEmpty()) {
             LOG.info("created missing topics {}", created);
         }

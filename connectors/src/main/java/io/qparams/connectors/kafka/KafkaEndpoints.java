@@ -9,8 +9,13 @@ import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsIni
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
 import java.time.Duration;
+import java.util.Properties;
 
-/** The real Kafka sources and sinks, from the job's settings. */
+/**
+ * The real Kafka sources and sinks, from the job's settings. Every one takes the {@code
+ * --kafka-properties} settings as they are written, config-provider references unresolved: the
+ * Kafka clients resolve them where they run (docs/security.md).
+ */
 public final class KafkaEndpoints {
     /**
      * The broker's default transaction.max.timeout.ms (15 min): the sink's timeout must not exceed
@@ -71,7 +76,15 @@ public final class KafkaEndpoints {
                 .setProperty("receive.buffer.bytes", Integer.toString(RECEIVE_BUFFER_BYTES))
                 .setProperty("max.partition.fetch.bytes", Integer.toString(FETCH_BYTES))
                 .setProperty("fetch.max.bytes", Integer.toString(FETCH_BYTES))
+                // The --kafka-properties settings last: they may tune the above too.
+                .setProperties(clientProperties(settings))
                 .build();
+    }
+
+    private static Properties clientProperties(KafkaSettings settings) {
+        Properties props = new Properties();
+        settings.kafkaProperties().applyTo(props);
+        return props;
     }
 
     static final int RECEIVE_BUFFER_BYTES = 2 << 20;
@@ -112,6 +125,7 @@ public final class KafkaEndpoints {
         } else {
             builder.setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE);
         }
+        settings.kafkaProperties().asMap().forEach(builder::setProperty);
         return builder.build();
     }
 

@@ -28,4 +28,10 @@ public interface KafkaSettings {
      * Bounds the sink's transaction timeout: a transaction stays open for one checkpoint interval.
      */
     Duration checkpointInterval();
+
+    /**
+     * The {@code --kafka-properties} settings every client of the job takes (security above all),
+     * config-provider references unresolved.
+     */
+    KafkaClientProperties kafkaProperties();
 }

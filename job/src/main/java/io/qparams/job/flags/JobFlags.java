@@ -1,6 +1,7 @@
 package io.qparams.job.flags;
 
 import io.qparams.connectors.kafka.Delivery;
+import io.qparams.connectors.kafka.KafkaClientProperties;
 import io.qparams.connectors.kafka.StartingOffsets;
 import io.qparams.job.JobOptions;
 import picocli.CommandLine.Model.CommandSpec;
@@ -29,6 +30,17 @@ public final class JobFlags {
                             + JobOptions.DEFAULT_BOOTSTRAP_SERVERS
                             + "; qparams run starts an embedded broker instead).")
     private String bootstrapServers;
+
+    @Option(
+            names = "--kafka-properties",
+            paramLabel = "FILE",
+            converter = FlagConverters.PathFlag.class,
+            description =
+                    "Kafka client settings for every client of the job (security.protocol, sasl.*,"
+                            + " ssl.*, ...), a Java properties file; secrets as $${env:NAME} or"
+                            + " $${file:PATH:KEY}, resolved where each client runs, see"
+                            + " docs/security.md (default: none).")
+    private Path kafkaProperties;
 
     @Option(
             names = "--config",
@@ -224,7 +236,10 @@ public final class JobFlags {
                     checkpointDir,
                     stepTimeout,
                     incompleteSteps,
-                    stateTtl);
+                    stateTtl,
+                    kafkaProperties == null
+                            ? KafkaClientProperties.none()
+                            : KafkaClientProperties.load(kafkaProperties));
         } catch (IllegalArgumentException e) {
             throw new ParameterException(command.commandLine(), e.getMessage(), e);
         }

@@ -24,11 +24,28 @@ import java.util.concurrent.Future;
  * starts, with producer and consumer helpers.
  */
 public final class EmbeddedKafkaExtension implements BeforeAllCallback, AfterAllCallback {
+    private final boolean secured;
     private EmbeddedKafka broker;
+
+    public EmbeddedKafkaExtension() {
+        this(false);
+    }
+
+    private EmbeddedKafkaExtension(boolean secured) {
+        this.secured = secured;
+    }
+
+    /**
+     * The secured broker ({@link EmbeddedKafka#startSecured}: SASL PLAIN, ACLs); the helpers here
+     * connect as its super user.
+     */
+    public static EmbeddedKafkaExtension secured() {
+        return new EmbeddedKafkaExtension(true);
+    }
 
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
-        broker = EmbeddedKafka.start();
+        broker = secured ? EmbeddedKafka.startSecured() : EmbeddedKafka.start();
     }
 
     @Override
@@ -47,9 +64,26 @@ public final class EmbeddedKafkaExtension implements BeforeAllCallback, AfterAll
         return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
     }
 
-    public KafkaProducer<byte[], byte[]> producer() {
+    /** What every helper client connects with: the servers, and on a secured broker the admin. */
+    public Properties clientProperties() {
         Properties props = new Properties();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        props.put("bootstrap.servers", bootstrapServers());
+        if (secured) {
+            props.put("security.protocol", "SASL_PLAINTEXT");
+            props.put("sasl.mechanism", "PLAIN");
+            props.put(
+                    "sasl.jaas.config",
+                    "org.apache.kafka.common.security.plain.PlainLoginModule required username=\""
+                            + EmbeddedKafka.ADMIN
+                            + "\" password=\""
+                            + EmbeddedKafka.ADMIN_PASSWORD
+                            + "\";");
+        }
+        return props;
+    }
+
+    public KafkaProducer<byte[], byte[]> producer() {
+        Properties props = clientProperties();
         props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         props.put(
                 ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
@@ -79,8 +113,7 @@ public final class EmbeddedKafkaExtension implements BeforeAllCallback, AfterAll
 
     /** Reads committed records only, as the contract asks of readers of exactly-once output. */
     public KafkaConsumer<byte[], byte[]> consumer() {
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        Properties props = clientProperties();
         props.put(
                 ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG,
                 ByteArrayDeserializer.class.getName());
