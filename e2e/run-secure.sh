@@ -35,7 +35,7 @@ harness_cleanup() { rm -rf "$clients"; }
 out=$QPARAMS_VAR_DIR/out # what the CLIs printed
 secrets=$QPARAMS_VAR_DIR/kafka/secrets
 
-require "confluent_kafka" curl jq java mvn keytool
+require "confluent_kafka torch" curl jq java mvn keytool
 (ensure_job_jar) || { result fail "job jar builds"; finish; }
 # bin/qparams builds the cli on first use: before the clock of any check runs.
 bin/qparams --help >/dev/null 2>&1 || { result fail "bin/qparams builds"; finish; }
@@ -137,7 +137,8 @@ check "User:feeder sends ${#feed[@]} batches (mTLS)" mtls_client feeder produce 
 mtls_client reader expect secure.a:3:-3:4 secure.b:2:-0.5:0.75 --topic qparams --timeout 120 >"$out/expect.log"
 expect_rc=$?
 cat "$out/expect.log" >&2
-check "the records carry the min/max of their batches (read by User:reader, mTLS)" test "$expect_rc" = 0
+check "the records carry the min/max of their batches and torch's scale and zero point (read by User:reader, mTLS)" \
+    test "$expect_rc" = 0
 # The group has committed offsets by now (the records are out: a checkpoint completed), so the check asks the broker
 # what this principal may do on it: Read, and on the topics all but Write on qparams.
 flink_cli run -d -p 2 "$job_jar" "${job_flags[@]}" --kafka-properties "$clients/noout.properties" >"$out/noout.log" 2>&1

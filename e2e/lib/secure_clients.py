@@ -8,10 +8,12 @@ its final message, which Kafka 4 refuses; 2.6.1 fixed it. The job's Java clients
   produce TENSOR:MIN:MAX...  one JSON stats batch per argument, keyed by tensor, in order; exit 0 when every one
                              was written, 3 when the broker refused them for lack of an ACL (the reason on stdout)
   expect TENSOR:N:MIN:MAX... waits (--timeout) for each tensor's record with batches == N, and checks that its
-                             min_val and max_val are MIN and MAX as float32; one "ok"/"FAIL" line per tensor
+                             min_val and max_val are MIN and MAX as float32, and its scale and zero_point torch's
+                             own for that range (python3-torch); "ok"/"FAIL" lines per tensor
 """
 import argparse
 import json
+import os
 import struct
 import sys
 import time
@@ -90,7 +92,26 @@ def expect(args):
         got = "nothing" if record is None else f"min_val {record['min_val']}, max_val {record['max_val']}"
         print(f"{'ok  ' if ok else 'FAIL'} {tensor} after {n} batches: min_val {lo}, max_val {hi} (got {got})")
         failed += not ok
+        if ok:
+            same, why = same_as_torch(record)
+            print(f"{'ok  ' if same else 'FAIL'} {tensor}: scale and zero_point are torch's for that range{why}")
+            failed += not same
     return 1 if failed else 0
+
+
+def same_as_torch(record):
+    """The record's scale and zero_point against torch's own observer (the one the record names) holding
+    the record's range: bit for bit, as the main e2e test checks every record."""
+    import torch  # Debian's python3-torch; only this check needs it
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
+    from qparams.observers import observer_from_record
+    obs = observer_from_record(record)
+    obs.min_val = torch.tensor(f32(record["min_val"]), dtype=torch.float32)
+    obs.max_val = torch.tensor(f32(record["max_val"]), dtype=torch.float32)
+    scale, zero_point = obs.calculate_qparams()
+    same = f32(record["scale"]) == f32(scale.item()) and record["zero_point"] == int(zero_point.item())
+    return same, "" if same else f" (got {record['scale']}, {record['zero_point']}; torch {scale.item()}, " \
+        f"{int(zero_point.item())})"
 
 
 def main():
