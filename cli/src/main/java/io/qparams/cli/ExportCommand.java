@@ -1,6 +1,5 @@
 package io.qparams.cli;
 
-import io.qparams.connectors.kafka.KafkaClientProperties;
 import io.qparams.export.ExportEntry;
 import io.qparams.export.ExportException;
 import io.qparams.export.ExportFormat;
@@ -24,6 +23,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Properties;
 import java.util.SortedMap;
 import java.util.concurrent.Callable;
 
@@ -90,15 +90,7 @@ final class ExportCommand implements Callable<Integer> {
             description = "Read the output topic from this Kafka cluster (default: none).")
     private String bootstrapServers;
 
-    @Option(
-            names = "--kafka-properties",
-            paramLabel = "FILE",
-            converter = FlagConverters.PathFlag.class,
-            description =
-                    "Kafka client settings for reading the topic (security.protocol, sasl.*,"
-                            + " ssl.*, ...), as qparams run takes them, see docs/security.md"
-                            + " (default: none).")
-    private Path kafkaProperties;
+    @Mixin private KafkaPropertiesFlag kafkaProperties;
 
     @Option(
             names = "--topic",
@@ -178,18 +170,13 @@ final class ExportCommand implements Callable<Integer> {
                 throw new UsageException(own[0] + " is an option of --format " + own[1] + " only");
             }
         }
-        if (kafkaProperties != null && bootstrapServers == null) {
+        if (kafkaProperties.given() && bootstrapServers == null) {
             throw new UsageException("--kafka-properties goes with --bootstrap-servers only");
         }
-        KafkaClientProperties kafka;
-        try {
-            kafka =
-                    kafkaProperties == null
-                            ? KafkaClientProperties.none()
-                            : KafkaClientProperties.load(kafkaProperties);
-        } catch (IllegalArgumentException e) {
-            throw new UsageException(e.getMessage());
-        }
+        Properties client =
+                bootstrapServers == null
+                        ? null
+                        : kafkaProperties.forClient(bootstrapServers, "qparams-export");
         try {
             ExportFormat exportFormat = Formats.of(format, tensorrtHeader, aimetVersion, model);
             TensorSelection selection = TensorSelection.of(match, rename);
@@ -197,9 +184,7 @@ final class ExportCommand implements Callable<Integer> {
             if (records != null) {
                 latest = LatestRecords.fromFile(records);
             } else {
-                latest =
-                        LatestRecords.fromTopic(
-                                kafka.forClient(bootstrapServers), topic, timeout, qparams.err());
+                latest = LatestRecords.fromTopic(client, topic, timeout, qparams.err());
             }
             List<ExportEntry> entries = selection.select(latest, qparams.err());
             if (entries.isEmpty()) {

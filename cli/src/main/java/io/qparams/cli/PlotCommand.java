@@ -80,6 +80,8 @@ final class PlotCommand implements Callable<Integer> {
             description = "The output topic to read (default: ${DEFAULT-VALUE}).")
     private String topic = "qparams";
 
+    @Mixin private KafkaPropertiesFlag kafkaProperties;
+
     @Option(
             names = "--timeout",
             paramLabel = "DURATION",
@@ -130,6 +132,9 @@ final class PlotCommand implements Callable<Integer> {
     public Integer call() throws UsageException {
         if ((records == null) == (bootstrapServers == null)) {
             throw new UsageException("give either --records FILE or --bootstrap-servers HOST:PORT");
+        }
+        if (kafkaProperties.given() && bootstrapServers == null) {
+            throw new UsageException("--kafka-properties goes with --bootstrap-servers only");
         }
         if ((tensor == null) == !all) {
             throw new UsageException("give either --tensor NAME or --all");
@@ -188,7 +193,8 @@ final class PlotCommand implements Callable<Integer> {
     }
 
     /** Reads every record into {@code history}; returns what was read, for messages. */
-    private String read(PlotHistory history, PrintStream err) throws ExportException {
+    private String read(PlotHistory history, PrintStream err)
+            throws ExportException, UsageException {
         if (records != null) {
             long[] lastNote = {System.nanoTime()};
             RecordsFile.read(
@@ -212,9 +218,7 @@ final class PlotCommand implements Callable<Integer> {
                     });
             return records.toString();
         }
-        Properties client = new Properties();
-        client.put("bootstrap.servers", bootstrapServers);
-        client.put("client.id", "qparams-plot");
+        Properties client = kafkaProperties.forClient(bootstrapServers, "qparams-plot");
         try (TopicRecords topicRecords = TopicRecords.open(client, topic, timeout)) {
             topicRecords.readToEnd(history, err, "plot");
             topicRecords.noteSkipped(err, "plot");

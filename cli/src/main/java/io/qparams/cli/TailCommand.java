@@ -86,6 +86,8 @@ final class TailCommand implements Callable<Integer> {
             description = "The output topic to follow (default: ${DEFAULT-VALUE}).")
     private String topic = "qparams";
 
+    @Mixin private KafkaPropertiesFlag kafkaProperties;
+
     @Option(
             names = "--match",
             paramLabel = "GLOB",
@@ -120,9 +122,7 @@ final class TailCommand implements Callable<Integer> {
         PrintStream out = qparams.out();
         // A terminal on stdin and stdout (System.console()); only the real stdout can be one.
         boolean terminal = out == System.out && System.console() != null;
-        Properties client = new Properties();
-        client.put("bootstrap.servers", bootstrapServers);
-        client.put("client.id", "qparams-tail");
+        Properties client = kafkaProperties.forClient(bootstrapServers, "qparams-tail");
         CountDownLatch finished = new CountDownLatch(1);
         try (TopicRecords records = TopicRecords.open(client, topic, timeout);
                 TerminalScreen screen = terminal ? new TerminalScreen(out) : null) {

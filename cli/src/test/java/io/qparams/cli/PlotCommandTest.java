@@ -12,6 +12,7 @@ import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -262,5 +263,61 @@ class PlotCommandTest {
                 "x*",
                 "--out",
                 o);
+        refused(
+                "--kafka-properties goes with --bootstrap-servers only",
+                out,
+                "--records",
+                records.toString(),
+                "--all",
+                "--kafka-properties",
+                "client.properties",
+                "--out",
+                o);
+        refused(
+                "--kafka-properties missing.properties: no such file",
+                out,
+                "--bootstrap-servers",
+                kafka.bootstrapServers(),
+                "--all",
+                "--kafka-properties",
+                dir.resolve("missing.properties").toString(),
+                "--out",
+                o);
+    }
+
+    @Test
+    void theKafkaPropertiesReachItsClient() throws Exception {
+        String topic = "plot-tls";
+        RecordFixtures.createTopic(kafka.bootstrapServers(), topic, 1);
+        RecordFixtures.produce(kafka.bootstrapServers(), topic, lines());
+        Path plain = Files.writeString(dir.resolve("plain.properties"), "client.id=plot-test\n");
+        Path tls = Files.writeString(dir.resolve("tls.properties"), "security.protocol=SSL\n");
+        String[] args = {
+            "--bootstrap-servers",
+            kafka.bootstrapServers(),
+            "--topic",
+            topic,
+            "--timeout",
+            "2s",
+            "--tensor",
+            "fc.output",
+            "--out",
+            dir.resolve("tls.png").toString(),
+            "--kafka-properties"
+        };
+        CliRun run = CliRun.of("plot", concat(args, plain.toString()));
+        assertEquals(0, run.status(), run.err());
+        Files.delete(dir.resolve("tls.png"));
+        // TLS against the plaintext broker: no answer, so the file's settings reached the reader.
+        run = CliRun.of("plot", concat(args, tls.toString()));
+        assertEquals(2, run.status(), run.err());
+        assertEquals(1, run.err().strip().lines().count(), run.err());
+        assertFalse(Files.exists(dir.resolve("tls.png")), "nothing written");
+    }
+
+    private static String[] concat(String[] args, String last) {
+        String[] all = Arrays.copyOf(args, args.length + 1);
+        all[args.length] = last;
+        return all;
     }
 }

@@ -274,4 +274,21 @@ class TailCommandITCase {
             throw new IllegalStateException(e);
         }
     }
+
+    @Test
+    void aKafkaPropertiesFileItCannotReadIsOneLineAndExit2() {
+        CliRun run =
+                CliRun.of(
+                        "tail",
+                        "--bootstrap-servers",
+                        kafka.bootstrapServers(),
+                        "--kafka-properties",
+                        dir.resolve("missing.properties").toString());
+        assertEquals(2, run.status(), run.err());
+        assertEquals(
+                "qparams tail: --kafka-properties "
+                        + dir.resolve("missing.properties")
+                        + ": no such file\n",
+                run.err());
+    }
 }
