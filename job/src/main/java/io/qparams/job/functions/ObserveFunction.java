@@ -8,8 +8,6 @@ import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
 import io.qparams.connectors.BatchPipeline;
-import io.qparams.connectors.batch.StatsJson;
-import io.qparams.connectors.kafka.DeadLetter;
 import io.qparams.connectors.kafka.QParamsOutput;
 import io.qparams.connectors.records.MergedStep;
 import io.qparams.connectors.records.RecordSource;
@@ -22,7 +20,6 @@ import io.qparams.observers.BatchMinMax;
 import io.qparams.observers.InvalidBatchException;
 import io.qparams.observers.ObserverState;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
 /**
@@ -286,39 +283,15 @@ public final class ObserveFunction
         return new QParamsOutput(tensor, record);
     }
 
-    /** One refused batch or shard to the dead letters, as the JSON stats that reached here. */
+    /** One refused batch or shard to the dead letters. */
     private static void refuse(Context ctx, TensorEvent event, String reason) {
-        DeadLetter letter =
-                new DeadLetter(
-                        event.tensor.getBytes(StandardCharsets.UTF_8),
-                        event.hasValues() ? StatsJson.encode(event.toBatch()) : null,
-                        StatsJson.CONTENT_TYPE,
-                        reason,
-                        event.sourceTopic,
-                        event.sourcePartition,
-                        event.sourceOffset);
-        if (event.isShard()) {
-            letter.step = Long.toString(event.step);
-            letter.worldSize = Integer.toString(event.worldSize);
-            letter.rank = Integer.toString(event.rank);
-        }
-        ctx.output(DeadLetterTag.DEAD_LETTERS, letter);
+        ctx.output(DeadLetterTag.DEAD_LETTERS, ObserverDeadLetters.of(event, reason));
     }
 
-    /** A whole step to the dead letters: its merged shards as JSON stats, its last source. */
+    /** A whole step to the dead letters. */
     private static void refuseStep(Context ctx, PendingStep step, String reason) {
-        BatchMinMax batch = step.batch();
-        DeadLetter letter =
-                new DeadLetter(
-                        ctx.getCurrentKey().getBytes(StandardCharsets.UTF_8),
-                        batch == null ? null : StatsJson.encode(batch),
-                        StatsJson.CONTENT_TYPE,
-                        reason,
-                        step.sourceTopic(),
-                        step.sourcePartition(),
-                        step.sourceOffset());
-        letter.step = Long.toString(step.step);
-        letter.worldSize = Integer.toString(step.worldSize);
-        ctx.output(DeadLetterTag.DEAD_LETTERS, letter);
+        ctx.output(
+                DeadLetterTag.DEAD_LETTERS,
+                ObserverDeadLetters.ofStep(ctx.getCurrentKey(), step, reason));
     }
 }
