@@ -179,12 +179,14 @@ class DataParallelStepsITCase {
     @Test
     void aStepMissingARankIsAppliedAtTheStepTimeout() throws Exception {
         try (JobUnderTest job =
-                        new JobUnderTest(KAFKA, dir, CONFIG, 1, "--step-timeout", "500ms").start();
+                        new JobUnderTest(KAFKA, dir, CONFIG, 1, "--step-timeout", "3s").start();
                 TopicReader out = TopicReader.qparams(KAFKA, job.output)) {
             String tensor = "block.2.out";
             List<float[]> sent = List.of(new float[] {-1, 2}, new float[] {3}, new float[] {-5});
             List<ProducerRecord<byte[], byte[]>> input = new ArrayList<>();
-            for (int r = 0; r < sent.size(); r++) { // rank 3 of 4 never sends
+            // Rank 3 of 4 never sends. The 3 s timeout runs from the first shard the job reads: far
+            // more than the job takes to read the other two, sent with it in one batch.
+            for (int r = 0; r < sent.size(); r++) {
                 input.add(shard(job.input, tensor, "10", "4", "" + r, sent.get(r)));
             }
             KAFKA.produce(input);
