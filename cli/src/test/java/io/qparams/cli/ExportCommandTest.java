@@ -5,11 +5,6 @@ import io.qparams.connectors.records.JsonValues;
 import io.qparams.connectors.records.QParamsRecord;
 import io.qparams.connectors.records.QParamsRecordDecoder;
 import io.qparams.embeddedkafka.EmbeddedKafka;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -32,7 +27,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * command lines and records a format cannot express exit 2 with one line and write nothing.
  */
 class ExportCommandTest {
-    private static final Path FIXTURES = Path.of("src/test/resources/calibrate");
     private static EmbeddedKafka kafka;
 
     @TempDir Path dir;
@@ -49,17 +43,7 @@ class ExportCommandTest {
 
     /** calibrate's records of the fixtures, as a JSON-lines file. */
     private Path records() throws Exception {
-        CliRun run =
-                CliRun.of(
-                        "calibrate",
-                        "--config",
-                        FIXTURES.resolve("observers.yaml").toString(),
-                        "--manifest",
-                        FIXTURES.resolve("manifest.jsonl").toString());
-        assertEquals(0, run.status(), run.err());
-        Path file = dir.resolve("records.jsonl");
-        Files.writeString(file, run.out());
-        return file;
+        return Files.write(dir.resolve("records.jsonl"), RecordFixtures.calibrated());
     }
 
     /** The last record of each tensor in the records file, by tensor. */
@@ -147,27 +131,9 @@ class ExportCommandTest {
     }
 
     /** Produces every line of a records file to a new topic, keyed by tensor. */
-    @SuppressWarnings("unchecked")
     private static String toTopic(Path records, String topic) throws Exception {
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
-            admin.createTopics(List.of(new NewTopic(topic, 3, (short) 1))).all().get();
-        }
-        try (KafkaProducer<byte[], byte[]> producer =
-                new KafkaProducer<>(
-                        Map.of("bootstrap.servers", kafka.bootstrapServers()),
-                        new ByteArraySerializer(),
-                        new ByteArraySerializer())) {
-            for (String line : Files.readAllLines(records)) {
-                Map<String, Object> r =
-                        (Map<String, Object>)
-                                JsonValues.parse(line.getBytes(StandardCharsets.UTF_8));
-                producer.send(
-                        new ProducerRecord<>(
-                                topic,
-                                ((String) r.get("tensor")).getBytes(StandardCharsets.UTF_8),
-                                line.getBytes(StandardCharsets.UTF_8)));
-            }
-        }
+        RecordFixtures.createTopic(kafka.bootstrapServers(), topic, 3);
+        RecordFixtures.produce(kafka.bootstrapServers(), topic, Files.readAllLines(records));
         return topic;
     }
 
