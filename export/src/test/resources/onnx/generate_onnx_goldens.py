@@ -7,8 +7,11 @@
   relu output and the linear output per tensor, quint8 affine and qint8 symmetric), keyed by the
   module's tensor name; rename.txt maps them to the ONNX value names;
 - expected.json: a test input and what torch computes with a quantize-dequantize at each of those
-  four values (quantize_per_tensor / quantize_per_channel, then dequantize()): for both outputs the
-  quantized integers (int_repr) and the dequantized floats, as float32 hex bits.
+  four values, keyed by ONNX value name: the quantized integers (quantize_per_tensor /
+  quantize_per_channel, int_repr()), the dequantized floats (dequantize()) and torch's
+  fake-quantize of the same float input (fake_quantize_per_tensor_affine /
+  fake_quantize_per_channel_affine), floats as float32 hex bits. Each value's float input is what
+  torch computes from the previous value's dequantized output.
 
     /usr/bin/python3 export/src/test/resources/onnx/generate_onnx_goldens.py   (from the repo root)
 """
@@ -88,29 +91,37 @@ def main():
         records.append(rec)
         qp[name] = (o, scale, zp)
 
+    onnx_names = {"input": "input", "conv.output": "/conv/Conv_output_0", "relu.output": "relu_out",
+                  "fc.output": "fc_out"}
+    expected = {"torch": torch.__version__, "x": {"shape": list(x.shape), "hex": hexes(x)}, "values": {}}
+
     def qdq(name, t):
+        """torch's quantize and fake-quantize of t at tensor name; the dequantized value goes on."""
         o, scale, zp = qp[name]
         if scale.dim() == 1 and hasattr(o, "ch_axis"):
             q = torch.quantize_per_channel(t, scale, zp, o.ch_axis, o.dtype)
+            fq = torch.fake_quantize_per_channel_affine(t, scale, zp.to(torch.int32), o.ch_axis, o.quant_min,
+                                                        o.quant_max)
         else:
             q = torch.quantize_per_tensor(t, float(scale.item()), int(zp.item()), o.dtype)
-        return q
+            fq = torch.fake_quantize_per_tensor_affine(t, float(scale.item()), int(zp.item()), o.quant_min,
+                                                       o.quant_max)
+        expected["values"][onnx_names[name]] = {
+            "tensor": name, "dtype": str(o.dtype).replace("torch.", ""), "shape": list(q.shape),
+            "int_repr": q.int_repr().reshape(-1).tolist(), "dequantized": hexes(q.dequantize()),
+            "fake_quantized": hexes(fq)}
+        return q.dequantize()
 
     with torch.no_grad():
-        xi = qdq("input", x).dequantize()
-        c = qdq("conv.output", net.conv(xi)).dequantize()
-        relu_q = qdq("relu.output", net.relu(c))
-        fc_q = qdq("fc.output", net.fc(relu_q.dequantize().flatten(1)))
+        c = qdq("conv.output", net.conv(qdq("input", x)))
+        relu = qdq("relu.output", net.relu(c))
+        qdq("fc.output", net.fc(relu.flatten(1)))
     with open(os.path.join(HERE, "records.jsonl"), "w") as f:
         for r in records:
             f.write(json.dumps(r, separators=(",", ":")) + "\n")
     with open(os.path.join(HERE, "rename.txt"), "w") as f:
         f.write("# qparams tensor name -> ONNX value name in model.onnx (torch.onnx.export's names)\n")
-        f.write("input input\nconv.output /conv/Conv_output_0\nrelu.output relu_out\nfc.output fc_out\n")
-    expected = {"torch": torch.__version__, "input": {"shape": list(x.shape), "hex": hexes(x)}}
-    for name, q in (("relu_out", relu_q), ("fc_out", fc_q)):
-        expected[name] = {"shape": list(q.shape), "int_repr": q.int_repr().reshape(-1).tolist(),
-                          "dequantized": hexes(q.dequantize()), "scale": q.q_scale(), "zero_point": q.q_zero_point()}
+        f.writelines(f"{tensor} {value}\n" for tensor, value in onnx_names.items())
     with open(os.path.join(HERE, "expected.json"), "w") as f:
         json.dump(expected, f, indent=1)
         f.write("\n")
