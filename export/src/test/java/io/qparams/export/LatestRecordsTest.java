@@ -1,10 +1,7 @@
 package io.qparams.export;
 
 import io.qparams.embeddedkafka.EmbeddedKafka;
-import io.qparams.observers.ObserverKind;
 import io.qparams.observers.ObserverSpec;
-import io.qparams.observers.QScheme;
-import io.qparams.observers.QuantDtype;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -13,13 +10,10 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,18 +21,19 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
 import java.util.SortedMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The latest record of every tensor, from a records file and from a real broker's topic. */
+/** The latest record of every tensor from a real broker's topic (LatestRecordsFileTest: a file). */
 class LatestRecordsTest {
     private static EmbeddedKafka kafka;
-
-    @TempDir Path dir;
 
     @BeforeAll
     static void startBroker() throws Exception {
@@ -50,65 +45,15 @@ class LatestRecordsTest {
         kafka.close();
     }
 
-    private static final ObserverSpec SPEC =
-            TestRecords.spec(
-                    ObserverKind.MovingAverageMinMaxObserver,
-                    QuantDtype.quint8,
-                    QScheme.per_tensor_affine);
-
-    @Test
-    void fromAFileTheLastLineOfATensorWins() throws Exception {
-        Random random = new Random(1);
-        List<ExportEntry> written = new ArrayList<>();
-        StringBuilder text = new StringBuilder();
-        for (int i = 0; i < 30; i++) {
-            ExportEntry e = TestRecords.record("t" + (i % 7), SPEC, random);
-            written.add(e);
-            text.append(new String(e.json(), StandardCharsets.UTF_8))
-                    .append(i % 5 == 0 ? "\n\n" : "\n");
-        }
-        Path file = dir.resolve("records.jsonl");
-        Files.writeString(file, text);
-        SortedMap<String, ExportEntry> latest = LatestRecords.fromFile(file);
-        assertEquals(7, latest.size());
-        for (int t = 0; t < 7; t++) {
-            ExportEntry last = null;
-            for (ExportEntry e : written) {
-                if (e.tensor().equals("t" + t)) {
-                    last = e;
-                }
-            }
-            assertArrayEquals(last.json(), latest.get("t" + t).json());
-        }
-    }
-
-    @Test
-    void aBadLineIsRefusedWithItsNumber() throws Exception {
-        Path file = dir.resolve("bad.jsonl");
-        ExportEntry e = TestRecords.record("t", SPEC, new Random(2));
-        Files.writeString(
-                file, new String(e.json(), StandardCharsets.UTF_8) + "\n{\"tensor\": \"x\"}\n");
-        ExportException refused =
-                assertThrows(ExportException.class, () -> LatestRecords.fromFile(file));
-        assertTrue(
-                refused.getMessage().startsWith(file + ":2: not a qparams record (missing field"),
-                refused.getMessage());
-        assertThrows(
-                ExportException.class, () -> LatestRecords.fromFile(dir.resolve("missing.jsonl")));
-    }
+    private static final ObserverSpec SPEC = LatestRecordsFileTest.SPEC;
 
     @Test
     void fromATopicReadCommittedLatestPerTensorAndNonRecordsNoted() throws Exception {
         String topic = "qparams-latest";
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
-            admin.createTopics(List.of(new NewTopic(topic, 3, (short) 1))).all().get();
-        }
+        createTopic(topic, 3);
         Random random = new Random(3);
         Map<String, ExportEntry> expected = new java.util.TreeMap<>();
-        Properties p = new Properties();
-        p.put("bootstrap.servers", kafka.bootstrapServers());
-        p.put("key.serializer", ByteArraySerializer.class);
-        p.put("value.serializer", ByteArraySerializer.class);
+        Properties p = producerProperties();
         p.put("transactional.id", "latest-test");
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
             producer.initTransactions();
@@ -142,8 +87,7 @@ class LatestRecordsTest {
             producer.abortTransaction();
         }
         ByteArrayOutputStream notes = new ByteArrayOutputStream();
-        Properties client = new Properties();
-        client.put("bootstrap.servers", kafka.bootstrapServers());
+        Properties client = client();
         SortedMap<String, ExportEntry> latest =
                 LatestRecords.fromTopic(
                         client,
@@ -165,16 +109,10 @@ class LatestRecordsTest {
     @Test
     void aLiveTopicIsReadUpToItsEndOffsetsAtTheStart() throws Exception {
         String topic = "qparams-live";
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
-            admin.createTopics(List.of(new NewTopic(topic, 2, (short) 1))).all().get();
-        }
-        Properties p = new Properties();
-        p.put("bootstrap.servers", kafka.bootstrapServers());
-        p.put("key.serializer", ByteArraySerializer.class);
-        p.put("value.serializer", ByteArraySerializer.class);
-        java.util.concurrent.atomic.AtomicBoolean stop =
-                new java.util.concurrent.atomic.AtomicBoolean();
-        java.util.concurrent.atomic.AtomicLong sent = new java.util.concurrent.atomic.AtomicLong();
+        createTopic(topic, 2);
+        Properties p = producerProperties();
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicLong sent = new AtomicLong();
         Random random = new Random(4);
         List<ExportEntry> records = new ArrayList<>();
         for (int k = 0; k < 50; k++) {
@@ -208,8 +146,7 @@ class LatestRecordsTest {
                 Thread.sleep(10);
             }
             assertTrue(sent.get() >= 200, "the writer sent " + sent.get());
-            Properties client = new Properties();
-            client.put("bootstrap.servers", kafka.bootstrapServers());
+            Properties client = client();
             // The read ends (a hang fails the test after 90 s) while the writer still writes.
             SortedMap<String, ExportEntry> latest =
                     assertTimeoutPreemptively(
@@ -226,9 +163,82 @@ class LatestRecordsTest {
     }
 
     @Test
-    void aMissingTopicIsOneLine() {
+    void aRecordWrittenWhileTheReadRunsIsLeftUnread() throws Exception {
+        String topic = "qparams-cutoff";
+        createTopic(topic, 1);
+        Properties p = producerProperties();
+        Random random = new Random(6);
+        Properties client = client();
+        LatestRecords table = new LatestRecords();
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p);
+                TopicRecords records = TopicRecords.open(client, topic, Duration.ofSeconds(30))) {
+            for (int i = 0; i < 20; i++) {
+                send(producer, topic, TestRecords.record("t" + i, SPEC, random));
+            }
+            ExportEntry late = TestRecords.record("late", SPEC, random);
+            // At the first record the read hands on, one more is written: it is past the end
+            // offsets the read took at its start, so the read stops before it.
+            long read =
+                    records.readToEnd(
+                            new RecordVisitor() {
+                                @Override
+                                public void record(ExportEntry e, int partition, long timestamp) {
+                                    if (table.table().isEmpty()) {
+                                        send(producer, topic, late);
+                                    }
+                                    table.record(e, partition, timestamp);
+                                }
+
+                                @Override
+                                public void tombstone(String tensor, int partition) {
+                                    table.tombstone(tensor, partition);
+                                }
+                            },
+                            System.err,
+                            "test");
+            assertEquals(20, read);
+        }
+        assertEquals(20, table.table().size());
+        assertFalse(table.table().containsKey("late"), "read past the end offsets of its start");
+        assertTrue(
+                LatestRecords.fromTopic(client, topic, Duration.ofSeconds(30), System.err)
+                        .containsKey("late"),
+                "the next read sees it");
+    }
+
+    private static void createTopic(String topic, int partitions) throws Exception {
+        try (Admin admin = Admin.create(client())) {
+            admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().get();
+        }
+    }
+
+    private static Properties client() {
         Properties client = new Properties();
         client.put("bootstrap.servers", kafka.bootstrapServers());
+        return client;
+    }
+
+    private static Properties producerProperties() {
+        Properties p = client();
+        p.put("key.serializer", ByteArraySerializer.class);
+        p.put("value.serializer", ByteArraySerializer.class);
+        return p;
+    }
+
+    private static void send(KafkaProducer<byte[], byte[]> producer, String topic, ExportEntry e) {
+        try {
+            producer.send(
+                            new ProducerRecord<>(
+                                    topic, e.tensor().getBytes(StandardCharsets.UTF_8), e.json()))
+                    .get();
+        } catch (Exception ex) {
+            throw new IllegalStateException(ex);
+        }
+    }
+
+    @Test
+    void aMissingTopicIsOneLine() {
+        Properties client = client();
         ExportException refused =
                 assertThrows(
                         ExportException.class,
