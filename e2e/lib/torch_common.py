@@ -1,6 +1,7 @@
 """Shared by e2e/lib/torch_loop.py and e2e/lib/torch_ddp.py: the small CNN both calibrate, its
 eager and FX preparation with torch's or qparams' observers, the bit-for-bit comparison of two
-converted int8 models, reading the job's records with a deadline, and the checks' tally.
+converted int8 models, reading the job's records with a deadline (each validated against the contract's
+JSON Schema), and the checks' tally.
 """
 import copy
 import json
@@ -177,9 +178,35 @@ def _consume(bootstrap_servers: str, topic: str, on_message, timeout: float) -> 
         consumer.close()
 
 
-def read_records(bootstrap_servers: str, topic: str, done, timeout: float) -> None:
-    """The job's records (dicts) from the beginning of the topic to done(record) until it returns True."""
-    _consume(bootstrap_servers, topic, lambda m: m.value() is not None and done(json.loads(m.value())), timeout)
+RECORD_SCHEMA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "schema",
+                             "qparams-record.schema.json")
+
+
+def read_records(bootstrap_servers: str, topic: str, done, timeout: float, checks: Checks) -> None:
+    """The job's records (dicts) from the beginning of the topic to done(record) until it returns True.
+    Every record is validated against the contract's JSON Schema (python3-jsonschema): one failed
+    check per invalid record (the first 5), and one check for them all."""
+    import jsonschema  # Debian: python3-jsonschema
+    with open(RECORD_SCHEMA, encoding="utf-8") as f:
+        validator = jsonschema.Draft202012Validator(json.load(f))
+    counts = {"read": 0, "invalid": 0}
+
+    def on_message(m):
+        if m.value() is None:
+            return False
+        record = json.loads(m.value())
+        counts["read"] += 1
+        errors = [f"{'/'.join(map(str, e.path)) or '(record)'}: {e.message}" for e in validator.iter_errors(record)]
+        if errors:
+            counts["invalid"] += 1
+            if counts["invalid"] <= 5:
+                checks.check(f"{record.get('tensor')}: valid by qparams-record.schema.json", False, "; ".join(errors[:3]))
+        return done(record)
+    try:
+        _consume(bootstrap_servers, topic, on_message, timeout)
+    finally:
+        checks.check(f"{counts['read']} records of {topic} valid by qparams-record.schema.json",
+                     counts["read"] > 0 and counts["invalid"] == 0, f"{counts['invalid']} invalid")
 
 
 def read_input(bootstrap_servers: str, topic: str, prefix: str, accept, done, timeout: float) -> None:

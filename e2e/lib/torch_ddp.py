@@ -188,7 +188,7 @@ def main() -> int:
             latest[r["tensor"]] = max(latest.get(r["tensor"], -1), r.get("step", -1))
         return all(latest.get(k, -1) >= s for k, s in last.items())
     try:
-        tc.read_records(args.bootstrap_servers, args.output_topic, done, args.timeout)
+        tc.read_records(args.bootstrap_servers, args.output_topic, done, args.timeout, checks)
     except TimeoutError as e:
         checks.check("every tensor's last step recorded", False, f"{e}; last steps seen {latest}")
     for r in records:

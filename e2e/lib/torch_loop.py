@@ -61,7 +61,7 @@ def run_mode(checks: tc.Checks, args, mode: str) -> None:
             latest[record["tensor"]] = record
         return all(latest.get(k, {}).get("batches", 0) >= n for k, n in expected.items())
     try:
-        tc.read_records(args.bootstrap_servers, args.output_topic, done, args.timeout)
+        tc.read_records(args.bootstrap_servers, args.output_topic, done, args.timeout, checks)
         checks.check(f"{mode}: a record of every tensor after its last batch", True)
     except TimeoutError as e:
         missing = {k: latest.get(k, {}).get("batches", 0) for k, n in expected.items()
