@@ -1,16 +1,19 @@
 #!/usr/bin/python3
 """Checks what `bin/qparams export` wrote from the real topic in e2e/run-e2e.sh, against the
 consumer's view of the same topic (examples/python/consumer.py --export: each tensor's latest
-record, checked bit for bit against torch) and the contract's JSON Schema. One line per failed
-check on stdout; exit status 1 when any failed.
+record, checked bit for bit against torch) and the contract's JSON Schemas (the json export as a
+whole against export.schema.json, found beside --schema, whose values are qparams records). One
+line per failed check on stdout; exit status 1 when any failed.
 
   check_exports.py --schema docs/schema/qparams-record.schema.json --consumer export.json \
       --json qparams.json --aimet model.encodings --tensorrt model.cache --torch observers.pt
 """
 import argparse
 import json
+import os
 import struct
 import sys
+import warnings
 
 import jsonschema  # Debian: python3-jsonschema
 
@@ -36,18 +39,27 @@ def main():
     a = ap.parse_args()
     failures = []
     with open(a.schema) as f:
-        validator = jsonschema.Draft202012Validator(json.load(f))
+        record_schema = json.load(f)
+    with open(os.path.join(os.path.dirname(a.schema), "export.schema.json")) as f:
+        export_schema = json.load(f)
+    # export.schema.json's values $ref the record schema by its $id: resolved here, never fetched.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # RefResolver: deprecated from jsonschema 4.18
+        resolver = jsonschema.RefResolver.from_schema(export_schema,
+                                                      store={record_schema["$id"]: record_schema})
+    validator = jsonschema.Draft202012Validator(export_schema, resolver=resolver)
     with open(a.consumer) as f:
         consumer = json.load(f)
     with open(a.json) as f:
         exported = json.load(f)
 
-    # json: every tensor the consumer saw, its latest record (same batches and floats), valid by schema
+    # json: valid by export.schema.json; every tensor the consumer saw, its latest record (same
+    # batches and floats)
+    for e in validator.iter_errors(exported):
+        failures.append(f"json: {'/'.join(map(str, e.path)) or '(file)'}: {e.message}")
     if sorted(exported) != sorted(consumer):
         failures.append(f"json: tensors {sorted(set(exported) ^ set(consumer))} differ from the consumer's")
     for name, record in exported.items():
-        for e in validator.iter_errors(record):
-            failures.append(f"json: {name}: {e.message}")
         want = consumer.get(name, {})
         for key in ("batches", "min_val", "max_val", "scale", "zero_point"):
             got, exp = record.get(key), want.get(key)
