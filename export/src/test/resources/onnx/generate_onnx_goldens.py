@@ -11,7 +11,10 @@
   quantize_per_channel, int_repr()), the dequantized floats (dequantize()) and torch's
   fake-quantize of the same float input (fake_quantize_per_tensor_affine /
   fake_quantize_per_channel_affine), floats as float32 hex bits. Each value's float input is what
-  torch computes from the previous value's dequantized output.
+  torch computes from the previous value's dequantized output. Also, for the per-tensor records
+  whose range TensorRT's symmetric int8 keeps (symmetric, or a zero point of 0), the TensorRT
+  calibration cache value torch computes: the big-endian float32 bits of
+  max(-min_val, max_val) / 127 in float32 (TensorRtExportTest).
 
     /usr/bin/python3 export/src/test/resources/onnx/generate_onnx_goldens.py   (from the repo root)
 """
@@ -93,7 +96,13 @@ def main():
 
     onnx_names = {"input": "input", "conv.output": "/conv/Conv_output_0", "relu.output": "relu_out",
                   "fc.output": "fc_out"}
-    expected = {"torch": torch.__version__, "x": {"shape": list(x.shape), "hex": hexes(x)}, "values": {}}
+    expected = {"torch": torch.__version__, "x": {"shape": list(x.shape), "hex": hexes(x)}, "values": {},
+                "tensorrt": {}}
+    for name, (o, scale, zp) in qp.items():
+        if scale.dim() == 0 or not hasattr(o, "ch_axis"):
+            if o.qscheme == torch.per_tensor_symmetric or int(zp.item()) == 0:
+                amax = torch.maximum(-o.min_val, o.max_val)  # float32 tensors
+                expected["tensorrt"][name] = hexes(amax / torch.tensor(127, dtype=torch.float32))[0]
 
     def qdq(name, t):
         """torch's quantize and fake-quantize of t at tensor name; the dequantized value goes on."""

@@ -1,8 +1,11 @@
 package io.qparams.export.formats;
 
+import io.qparams.connectors.records.JsonValues;
 import io.qparams.export.ExportEntry;
 import io.qparams.export.ExportException;
 import io.qparams.export.Exporter;
+import io.qparams.export.LatestRecords;
+import io.qparams.export.TensorSelection;
 import io.qparams.export.TestRecords;
 import io.qparams.observers.ObserverKind;
 import io.qparams.observers.ObserverSpec;
@@ -18,13 +21,20 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+/**
+ * The tensorrt cache: the golden vector 3c010204 = 1/127, the goldens' torch records against the
+ * values torch itself computes, and amax / 127 of many production-observer records; per-channel
+ * records skipped with a note, an affine zero point refused with nothing written.
+ */
 class TensorRtExportTest {
     @TempDir Path dir;
 
@@ -33,6 +43,34 @@ class TensorRtExportTest {
         // TensorRT's own caches hold 3c010204 for a tensor of range [-1, 1]: float32 1/127.
         assertEquals("3c010204", TensorRtExport.hex(-1f, 1f));
         assertEquals(Float.floatToIntBits(1f / 127f), Integer.parseUnsignedInt("3c010204", 16));
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void theGoldensRecordsGiveTheValuesTorchComputes() throws Exception {
+        // torch observers' records of the onnx goldens; expected.json holds, for those TensorRT
+        // can take, torch's own float32 max(-min_val, max_val) / 127 (generate_onnx_goldens.py).
+        Path goldens = OnnxExportTest.GOLDENS;
+        Map<String, Object> torch =
+                (Map<String, Object>)
+                        ((Map<String, Object>)
+                                        JsonValues.parse(
+                                                Files.readAllBytes(
+                                                        goldens.resolve("expected.json"))))
+                                .get("tensorrt");
+        assertEquals(
+                List.of("fc.output", "relu.output"), List.copyOf(new TreeMap<>(torch).keySet()));
+        List<ExportEntry> entries =
+                TensorSelection.of(List.copyOf(torch.keySet()), null)
+                        .select(
+                                LatestRecords.fromFile(goldens.resolve("records.jsonl")),
+                                System.err);
+        Path out = dir.resolve("goldens.cache");
+        Exporter.export(
+                new TensorRtExport(TensorRtExport.DEFAULT_HEADER), entries, out, System.err);
+        List<String> want = new ArrayList<>(List.of(TensorRtExport.DEFAULT_HEADER));
+        new TreeMap<>(torch).forEach((name, hex) -> want.add(name + ": " + hex));
+        assertEquals(want, Files.readAllLines(out));
     }
 
     @Test
