@@ -17,6 +17,7 @@ import java.util.Objects;
  * The job's options (CONTRACT section 6), as its flags ({@link JobFlags}) give them.
  *
  * @param bootstrapServers the Kafka cluster
+ * @param eventsTopic where drift events go (written only when the config has drift rules)
  * @param bootstrapServersGiven whether {@code --bootstrap-servers} was given (qparams run starts an
  *     embedded broker when not)
  * @param config the {@code --config} file, or null for the built-in defaults
@@ -38,6 +39,7 @@ public record JobOptions(
         String outputTopic,
         String dlqTopic,
         String controlTopic,
+        String eventsTopic,
         String groupId,
         Integer parallelism,
         Duration checkpointInterval,
@@ -98,11 +100,11 @@ public record JobOptions(
         Objects.requireNonNull(stepTimeout, "stepTimeout");
         Objects.requireNonNull(incompleteSteps, "incompleteSteps");
         Objects.requireNonNull(kafkaProperties, "kafkaProperties");
-        List<String> topics = List.of(inputTopic, outputTopic, dlqTopic, controlTopic);
+        List<String> topics = List.of(inputTopic, outputTopic, dlqTopic, controlTopic, eventsTopic);
         if (topics.stream().distinct().count() != topics.size()) {
             throw new IllegalArgumentException(
-                    "--input-topic, --output-topic, --dlq-topic and --control-topic must be "
-                            + "four different topics (got "
+                    "--input-topic, --output-topic, --dlq-topic, --control-topic and --events-topic"
+                            + " must be five different topics (got "
                             + String.join(", ", topics)
                             + ")");
         }
@@ -136,6 +138,7 @@ public record JobOptions(
                 outputTopic,
                 dlqTopic,
                 controlTopic,
+                eventsTopic,
                 groupId,
                 parallelism,
                 checkpointInterval,
@@ -164,6 +167,7 @@ public record JobOptions(
                 outputTopic,
                 dlqTopic,
                 controlTopic,
+                eventsTopic,
                 groupId,
                 parallelism,
                 checkpointInterval,
@@ -189,6 +193,7 @@ public record JobOptions(
                 outputTopic,
                 dlqTopic,
                 controlTopic,
+                eventsTopic,
                 groupId,
                 parallelism,
                 checkpointInterval,
@@ -202,6 +207,15 @@ public record JobOptions(
                 incompleteSteps,
                 stateTtl,
                 kafkaProperties);
+    }
+
+    /**
+     * The events topic when the config has drift rules (CONTRACT section 7), else null: a job
+     * without them neither creates nor writes the topic, nor needs an ACL on it.
+     */
+    @Override
+    public String driftEventsTopic() {
+        return observerConfig().config().drift().isEmpty() ? null : eventsTopic;
     }
 
     /**
