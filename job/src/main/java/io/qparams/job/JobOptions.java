@@ -100,11 +100,11 @@ public record JobOptions(
         Objects.requireNonNull(stepTimeout, "stepTimeout");
         Objects.requireNonNull(incompleteSteps, "incompleteSteps");
         Objects.requireNonNull(kafkaProperties, "kafkaProperties");
-        List<String> topics = List.of(inputTopic, outputTopic, dlqTopic, controlTopic, eventsTopic);
+        List<String> topics = List.of(inputTopic, outputTopic, dlqTopic, controlTopic);
         if (topics.stream().distinct().count() != topics.size()) {
             throw new IllegalArgumentException(
-                    "--input-topic, --output-topic, --dlq-topic, --control-topic and --events-topic"
-                            + " must be five different topics (got "
+                    "--input-topic, --output-topic, --dlq-topic and --control-topic must be "
+                            + "four different topics (got "
                             + String.join(", ", topics)
                             + ")");
         }
@@ -212,10 +212,23 @@ public record JobOptions(
     /**
      * The events topic when the config has drift rules (CONTRACT section 7), else null: a job
      * without them neither creates nor writes the topic, nor needs an ACL on it.
+     *
+     * @throws IllegalArgumentException when the config has drift rules and the events topic is one
+     *     of the other four
      */
     @Override
     public String driftEventsTopic() {
-        return observerConfig().config().drift().isEmpty() ? null : eventsTopic;
+        if (observerConfig().config().drift().isEmpty()) {
+            return null;
+        }
+        if (List.of(inputTopic, outputTopic, dlqTopic, controlTopic).contains(eventsTopic)) {
+            throw new IllegalArgumentException(
+                    "--events-topic "
+                            + eventsTopic
+                            + " is one of the job's other topics: the config's drift rules need a"
+                            + " topic of their own");
+        }
+        return eventsTopic;
     }
 
     /**
