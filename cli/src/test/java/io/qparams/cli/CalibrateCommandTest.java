@@ -98,7 +98,8 @@ class CalibrateCommandTest {
                         dir.resolve("drift.yaml"),
                         "observers: [{match: \"*\", observer: MinMaxObserver}]\n"
                                 + "drift: [{match: \"*\", window: 1, threshold: 0.1}]\n");
-        List<String> args = new ArrayList<>(List.of("--config", config.toString(), "--tensor", "x"));
+        List<String> args =
+                new ArrayList<>(List.of("--config", config.toString(), "--tensor", "x"));
         float[] maxima = {1, 1.5f, 1.55f, 3};
         for (int i = 0; i < maxima.length; i++) {
             args.add(
@@ -118,14 +119,14 @@ class CalibrateCommandTest {
         assertEquals(0.5, Float.parseFloat(ratio.group(1)), 1e-6, "1.5/255 against 1/255");
         assertTrue(lines.get(2).contains("\"drift\":false,"), lines.get(2));
         assertTrue(lines.get(3).contains("\"drift\":true,"), lines.get(3));
-        List<String> events =
-                result.err().lines().filter(l -> l.contains("drift event")).toList();
+        List<String> events = result.err().lines().filter(l -> l.contains("drift event")).toList();
         assertEquals(2, events.size(), result.err());
         assertTrue(
                 events.get(0)
                         .startsWith(
-                                "qparams calibrate: drift event: {\"tensor\":\"x\",\"event\":\"drift\","
-                                        + "\"reason\":\"scale moved by 50.0% over 1 batches"),
+                                "qparams calibrate: drift event:"
+                                    + " {\"tensor\":\"x\",\"event\":\"drift\",\"reason\":\"scale"
+                                    + " moved by 50.0% over 1 batches"),
                 events.get(0));
     }
 
