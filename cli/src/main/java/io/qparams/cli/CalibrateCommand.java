@@ -6,6 +6,7 @@ import io.qparams.connectors.records.RecordSource;
 import io.qparams.job.flags.FlagConverters;
 import io.qparams.job.flags.HelpOption;
 import io.qparams.observers.BatchMinMax;
+import io.qparams.observers.Drift;
 import io.qparams.observers.InvalidBatchException;
 import io.qparams.observers.InvalidObserverConfigException;
 import io.qparams.observers.ObserverConfig;
@@ -23,6 +24,7 @@ import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -163,6 +165,7 @@ final class CalibrateCommand implements Callable<Integer> {
             ObserverConfig config, List<BatchFile> batches, PrintStream out, PrintStream err) {
         BatchPipeline pipeline = new BatchPipeline(config);
         Map<String, ObserverState> states = new HashMap<>();
+        Map<String, Drift.MemoryHistory> histories = new HashMap<>();
         OutputStream records = new BufferedOutputStream(out, 1 << 16);
         int refused = 0;
         long lastProgress = System.nanoTime();
@@ -170,10 +173,17 @@ final class CalibrateCommand implements Callable<Integer> {
             for (int index = 0; index < batches.size(); index++) {
                 BatchFile batch = batches.get(index);
                 try {
-                    byte[] record = apply(pipeline, states, batch, index);
+                    byte[] record = apply(pipeline, states, histories, batch, index);
                     if (record != null) {
                         records.write(record);
                         records.write('\n');
+                        byte[] event = pipeline.driftEvent();
+                        if (event != null) {
+                            records.flush();
+                            err.println(
+                                    "qparams calibrate: drift event: "
+                                            + new String(event, StandardCharsets.UTF_8));
+                        }
                     }
                 } catch (InvalidBatchException e) {
                     refused++;
@@ -218,7 +228,11 @@ final class CalibrateCommand implements Callable<Integer> {
      * an empty tensor (no record, as in torch).
      */
     private static byte[] apply(
-            BatchPipeline pipeline, Map<String, ObserverState> states, BatchFile batch, int index)
+            BatchPipeline pipeline,
+            Map<String, ObserverState> states,
+            Map<String, Drift.MemoryHistory> histories,
+            BatchFile batch,
+            int index)
             throws InvalidBatchException {
         int rule = pipeline.ruleFor(batch.tensor());
         byte[] value;
@@ -235,7 +249,13 @@ final class CalibrateCommand implements Callable<Integer> {
         ObserverState state =
                 states.computeIfAbsent(batch.tensor(), t -> pipeline.initialState(rule));
         return pipeline.observe(
-                batch.tensor(), rule, state, minMax, RecordSource.file(batch.display(), index));
+                batch.tensor(),
+                rule,
+                state,
+                minMax,
+                RecordSource.file(batch.display(), index),
+                null,
+                histories.computeIfAbsent(batch.tensor(), t -> new Drift.MemoryHistory()));
     }
 
     /**

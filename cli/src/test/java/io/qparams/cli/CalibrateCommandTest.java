@@ -91,6 +91,46 @@ class CalibrateCommandTest {
     }
 
     @Test
+    void driftRulesMarkTheRecordsAndEachEpisodesEventGoesToStderr(@TempDir Path dir)
+            throws IOException {
+        Path config =
+                Files.writeString(
+                        dir.resolve("drift.yaml"),
+                        "observers: [{match: \"*\", observer: MinMaxObserver}]\n"
+                                + "drift: [{match: \"*\", window: 1, threshold: 0.1}]\n");
+        List<String> args =
+                new ArrayList<>(List.of("--config", config.toString(), "--tensor", "x"));
+        float[] maxima = {1, 1.5f, 1.55f, 3};
+        for (int i = 0; i < maxima.length; i++) {
+            args.add(
+                    Files.writeString(
+                                    dir.resolve("b" + i + ".json"),
+                                    "{\"min\": 0, \"max\": " + maxima[i] + "}")
+                            .toString());
+        }
+        CliRun result = calibrate(args.toArray(String[]::new));
+        assertEquals(0, result.status(), result.err());
+        List<String> lines = result.out().lines().toList();
+        assertFalse(lines.get(0).contains("\"drift\""), "batch 1 has nothing to compare with");
+        assertTrue(lines.get(1).contains("\"drift\":true,\"drift_ratio\":"), lines.get(1));
+        java.util.regex.Matcher ratio =
+                java.util.regex.Pattern.compile("\"drift_ratio\":([^,]+),").matcher(lines.get(1));
+        assertTrue(ratio.find());
+        assertEquals(0.5, Float.parseFloat(ratio.group(1)), 1e-6, "1.5/255 against 1/255");
+        assertTrue(lines.get(2).contains("\"drift\":false,"), lines.get(2));
+        assertTrue(lines.get(3).contains("\"drift\":true,"), lines.get(3));
+        List<String> events = result.err().lines().filter(l -> l.contains("drift event")).toList();
+        assertEquals(2, events.size(), result.err());
+        assertTrue(
+                events.get(0)
+                        .startsWith(
+                                "qparams calibrate: drift event:"
+                                    + " {\"tensor\":\"x\",\"event\":\"drift\",\"reason\":\"scale"
+                                    + " moved by 50.0% over 1 batches"),
+                events.get(0));
+    }
+
+    @Test
     void aBadConfigExitsTwoWithTorchsReasonOnOneLine(@TempDir Path dir) throws IOException {
         Path config =
                 Files.writeString(

@@ -1,17 +1,22 @@
 package io.qparams.connectors;
 
 import io.qparams.connectors.batch.BatchDecoder;
+import io.qparams.connectors.records.DriftEventEncoder;
 import io.qparams.connectors.records.MergedStep;
 import io.qparams.connectors.records.QParamsRecordEncoder;
 import io.qparams.connectors.records.RecordSource;
 import io.qparams.observers.BatchMinMax;
+import io.qparams.observers.Drift;
+import io.qparams.observers.DriftRule;
 import io.qparams.observers.InvalidBatchException;
 import io.qparams.observers.Observer;
 import io.qparams.observers.ObserverConfig;
 import io.qparams.observers.ObserverState;
+import io.qparams.observers.QParams;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * One batch's way from a record value to a qparams record, written once for the job and for {@code
@@ -34,9 +39,16 @@ public final class BatchPipeline {
     private final ObserverConfig config;
     private final BatchDecoder decoder;
     private final QParamsRecordEncoder encoder = new QParamsRecordEncoder();
+    private final DriftEventEncoder driftEvents = new DriftEventEncoder();
+
+    /** The drift event of the last {@link #observe}, or null. */
+    private byte[] driftEvent;
 
     /** Tensor name to rule index: every batch asks, and the globs are regular expressions. */
     private final Map<String, Integer> rules = new HashMap<>();
+
+    /** Tensor name to its drift rule, or empty when it is not watched (same bound as rules). */
+    private final Map<String, Optional<DriftRule>> driftRules = new HashMap<>();
 
     public BatchPipeline(ObserverConfig config) {
         this(config, BatchDecoder.DEFAULT_MAX_VALUE_BYTES);
@@ -71,6 +83,22 @@ public final class BatchPipeline {
         return rule;
     }
 
+    /** The tensor's drift rule (CONTRACT section 7), or null when it is not watched. */
+    public DriftRule driftRuleFor(String tensor) {
+        if (config.drift().isEmpty()) {
+            return null;
+        }
+        Optional<DriftRule> known = driftRules.get(tensor);
+        if (known == null) {
+            if (driftRules.size() == RULE_CACHE_ENTRIES) {
+                driftRules.clear();
+            }
+            known = Optional.ofNullable(config.driftRuleFor(tensor));
+            driftRules.put(tensor, known);
+        }
+        return known.orElse(null);
+    }
+
     /**
      * Decodes a record value and reduces it to min/max as the rule's observer reduces a batch.
      *
@@ -102,7 +130,7 @@ public final class BatchPipeline {
     public byte[] observe(
             String tensor, int rule, ObserverState state, BatchMinMax batch, RecordSource source)
             throws InvalidBatchException {
-        return observe(tensor, rule, state, batch, source, null);
+        return observe(tensor, rule, state, batch, source, null, null);
     }
 
     /**
@@ -110,6 +138,8 @@ public final class BatchPipeline {
      * the step.
      *
      * @param step null for a batch of its own
+     * @param history the tensor's drift history, used when a drift rule watches the tensor: the
+     *     record gets the rule's verdict, and the first record of an episode a {@link #driftEvent}
      */
     public byte[] observe(
             String tensor,
@@ -117,12 +147,35 @@ public final class BatchPipeline {
             ObserverState state,
             BatchMinMax batch,
             RecordSource source,
-            MergedStep step)
+            MergedStep step,
+            Drift.History history)
             throws InvalidBatchException {
         Observer observer = observer(rule);
         observer.update(state, batch);
-        return encoder.encode(
-                tensor, observer.spec(), state, observer.calculateQParams(state), source, step);
+        QParams qparams = observer.calculateQParams(state);
+        DriftRule driftRule = history == null ? null : driftRuleFor(tensor);
+        Drift drift =
+                driftRule == null
+                        ? null
+                        : Drift.check(driftRule, state.batches(), qparams, history);
+        driftEvent =
+                drift != null && drift.episodeStart()
+                        ? driftEvents.encode(
+                                tensor,
+                                state.batches(),
+                                drift,
+                                observer.spec().isPerChannel(),
+                                source)
+                        : null;
+        return encoder.encode(tensor, observer.spec(), state, qparams, source, step, drift);
+    }
+
+    /**
+     * The drift event (CONTRACT section 7) of the last {@link #observe}: the JSON value for the
+     * events topic when its record started a drift episode, else null.
+     */
+    public byte[] driftEvent() {
+        return driftEvent;
     }
 
     private Observer observer(int rule) {

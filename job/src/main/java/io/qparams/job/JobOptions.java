@@ -17,6 +17,7 @@ import java.util.Objects;
  * The job's options (CONTRACT section 6), as its flags ({@link JobFlags}) give them.
  *
  * @param bootstrapServers the Kafka cluster
+ * @param eventsTopic where drift events go (written only when the config has drift rules)
  * @param bootstrapServersGiven whether {@code --bootstrap-servers} was given (qparams run starts an
  *     embedded broker when not)
  * @param config the {@code --config} file, or null for the built-in defaults
@@ -38,6 +39,7 @@ public record JobOptions(
         String outputTopic,
         String dlqTopic,
         String controlTopic,
+        String eventsTopic,
         String groupId,
         Integer parallelism,
         Duration checkpointInterval,
@@ -136,6 +138,7 @@ public record JobOptions(
                 outputTopic,
                 dlqTopic,
                 controlTopic,
+                eventsTopic,
                 groupId,
                 parallelism,
                 checkpointInterval,
@@ -164,6 +167,7 @@ public record JobOptions(
                 outputTopic,
                 dlqTopic,
                 controlTopic,
+                eventsTopic,
                 groupId,
                 parallelism,
                 checkpointInterval,
@@ -189,6 +193,7 @@ public record JobOptions(
                 outputTopic,
                 dlqTopic,
                 controlTopic,
+                eventsTopic,
                 groupId,
                 parallelism,
                 checkpointInterval,
@@ -202,6 +207,28 @@ public record JobOptions(
                 incompleteSteps,
                 stateTtl,
                 kafkaProperties);
+    }
+
+    /**
+     * The events topic when the config has drift rules (CONTRACT section 7), else null: a job
+     * without them neither creates nor writes the topic, nor needs an ACL on it.
+     *
+     * @throws IllegalArgumentException when the config has drift rules and the events topic is one
+     *     of the other four
+     */
+    @Override
+    public String driftEventsTopic() {
+        if (observerConfig().config().drift().isEmpty()) {
+            return null;
+        }
+        if (List.of(inputTopic, outputTopic, dlqTopic, controlTopic).contains(eventsTopic)) {
+            throw new IllegalArgumentException(
+                    "--events-topic "
+                            + eventsTopic
+                            + " is one of the job's other topics: the config's drift rules need a"
+                            + " topic of their own");
+        }
+        return eventsTopic;
     }
 
     /**

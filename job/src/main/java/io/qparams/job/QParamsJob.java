@@ -29,6 +29,7 @@ import io.qparams.job.flags.FlagConverters;
 import io.qparams.job.flags.JobCommand;
 import io.qparams.job.functions.DeadLetterTag;
 import io.qparams.job.functions.DecodeAndReduce;
+import io.qparams.job.functions.DriftEventTag;
 import io.qparams.job.functions.ObserveFunction;
 import io.qparams.job.functions.ParseControl;
 import io.qparams.job.records.TensorEvent;
@@ -69,6 +70,7 @@ public final class QParamsJob {
     private final Source<KafkaInput, ?, ?> control;
     private final Sink<QParamsOutput> output;
     private final Sink<DeadLetter> deadLetters;
+    private Sink<QParamsOutput> driftEvents;
     private int maxBatchBytes = JobOptions.DEFAULT_MAX_BATCH_BYTES;
     private Duration stepTimeout = TimeUtils.parseDuration(JobOptions.DEFAULT_STEP_TIMEOUT);
     private JobOptions.IncompleteSteps incompleteSteps = JobOptions.IncompleteSteps.APPLY;
@@ -101,7 +103,20 @@ public final class QParamsJob {
                         KafkaEndpoints.deadLetterSink(options))
                 .withMaxBatchBytes(options.maxBatchBytes())
                 .withSteps(options.stepTimeout(), options.incompleteSteps())
-                .withStateTtl(options.stateTtl());
+                .withStateTtl(options.stateTtl())
+                .withDriftEvents(
+                        options.driftEventsTopic() == null
+                                ? null
+                                : KafkaEndpoints.driftEventSink(options));
+    }
+
+    /**
+     * Where drift events go (CONTRACT section 7); needed when the config has drift rules, unused
+     * otherwise.
+     */
+    public QParamsJob withDriftEvents(Sink<QParamsOutput> sink) {
+        this.driftEvents = sink;
+        return this;
     }
 
     /** Forget a tensor not updated for this long ({@code --state-ttl}); null keeps every one. */
@@ -129,8 +144,16 @@ public final class QParamsJob {
     /**
      * Adds the topology to the environment. Every operator has a name and a uid (savepoints map
      * state by uid).
+     *
+     * @throws IllegalStateException when the config has drift rules but no drift event sink was
+     *     given
      */
     public void build(StreamExecutionEnvironment env) {
+        boolean watchesDrift = !config.config().drift().isEmpty();
+        if (watchesDrift && driftEvents == null) {
+            throw new IllegalStateException(
+                    "the config has drift rules: the job needs a sink for their events");
+        }
         SingleOutputStreamOperator<TensorEvent> batches =
                 env.fromSource(
                                 input,
@@ -160,6 +183,12 @@ public final class QParamsJob {
                         .name("observe")
                         .uid("observe");
         qparams.sinkTo(output).name("output-sink").uid("output-sink");
+        if (watchesDrift) {
+            qparams.getSideOutput(DriftEventTag.DRIFT_EVENTS)
+                    .sinkTo(driftEvents)
+                    .name("drift-event-sink")
+                    .uid("drift-event-sink");
+        }
         DataStream<DeadLetter> refused =
                 batches.getSideOutput(DeadLetterTag.DEAD_LETTERS)
                         .union(

@@ -45,6 +45,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static io.qparams.job.testutil.ObserverYaml.observers;
 import static io.qparams.job.testutil.ObserverYaml.rule;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Failures while the job runs: 30 tensors x 100 batches stream in while checkpoints are taken every
@@ -53,7 +54,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * every tensor is batches 1..100, no gap, no repeat, every record (the last included) bit for bit a
  * failure-free replay's. At-least-once: every record equals the replay's record for its source
  * offset, so a duplicate is byte-identical to the first record with that offset, and the last is
- * the replay's last.
+ * the replay's last. The drift events (a rule watches every tensor) follow the same two rules.
  */
 class FailureRecoveryITCase {
     @RegisterExtension static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
@@ -82,10 +83,12 @@ class FailureRecoveryITCase {
     static final int BATCHES = 100;
     static final Duration TIMEOUT = Duration.ofSeconds(120);
 
+    /** With a drift rule: its history and episodes are keyed state that must survive too. */
     static final String CONFIG =
             observers(
-                    rule("*.weight", "PerChannelMinMaxObserver", "ch_axis: 0"),
-                    rule("*", "MovingAverageMinMaxObserver", "averaging_constant: 0.1"));
+                            rule("*.weight", "PerChannelMinMaxObserver", "ch_axis: 0"),
+                            rule("*", "MovingAverageMinMaxObserver", "averaging_constant: 0.1"))
+                    + "drift: [{match: \"*\", window: 5, threshold: 0.1}]\n";
 
     @TempDir Path dir;
 
@@ -178,6 +181,8 @@ class FailureRecoveryITCase {
             Map<Long, String> expectedByOffset =
                     new HashMap<>(); // one partition per tensor: offsets differ per tensor
             Map<String, List<String>> expectedByTensor = new HashMap<>();
+            Map<Long, String> expectedEventByOffset = new HashMap<>();
+            List<String> expectedEvents = new ArrayList<>();
             Replay replay = new Replay(ObserverConfigSource.fromYaml(CONFIG).config());
             for (int b = 0; b < BATCHES; b++) {
                 for (int t = 0; t < TENSORS; t++) {
@@ -193,6 +198,11 @@ class FailureRecoveryITCase {
                                             m.offset()),
                                     StandardCharsets.UTF_8);
                     expectedByOffset.put(key(m.partition(), m.offset()), record);
+                    if (replay.driftEvent() != null) {
+                        String event = new String(replay.driftEvent(), StandardCharsets.UTF_8);
+                        expectedEventByOffset.put(key(m.partition(), m.offset()), event);
+                        expectedEvents.add(event);
+                    }
                     expectedByTensor.computeIfAbsent(tensor(t), k -> new ArrayList<>()).add(record);
                 }
             }
@@ -242,11 +252,63 @@ class FailureRecoveryITCase {
                 }
                 System.out.println(delivery + ": " + duplicates + " duplicate records");
             }
+            assertDriftEvents(job, delivery, expectedEvents, expectedEventByOffset);
             // The first kill hits a TaskManager that runs tasks (slots are spread out), so the job
             // failed over at least once: wait for numRestarts to show it (REST metrics refresh
             // every few seconds). Not two: after the restart every task may sit on the other
             // TaskManagers, and then the second kill fails nothing (seen in CI).
             rest.awaitRestarts(job.jobId(), 1, TIMEOUT);
+        }
+    }
+
+    /**
+     * The events topic: exactly-once, the replay's events, each once (in log order per tensor);
+     * at-least-once, each of them at least once and nothing else.
+     */
+    private static void assertDriftEvents(
+            JobUnderTest job,
+            String delivery,
+            List<String> expected,
+            Map<Long, String> expectedByOffset)
+            throws Exception {
+        assertTrue(expected.size() >= TENSORS, "the case has drift episodes: " + expected.size());
+        try (TopicReader reader = TopicReader.driftEvents(KAFKA, job.events)) {
+            List<ConsumerRecord<byte[], byte[]>> out =
+                    reader.readUntil(r -> distinctOffsets(r) >= expected.size(), TIMEOUT);
+            reader.readUntil(r -> false, Duration.ofSeconds(2)); // late duplicates, if any
+            Map<String, List<String>> byTensor = new HashMap<>();
+            for (ConsumerRecord<byte[], byte[]> r : out) {
+                String value = new String(r.value(), StandardCharsets.UTF_8);
+                JsonNode source = QParamsAssertions.parse(r.value()).get("source");
+                assertEquals(
+                        expectedByOffset.get(
+                                key(
+                                        source.get("partition").asInt(),
+                                        source.get("offset").asLong())),
+                        value,
+                        "the event of " + source + " is the failure-free replay's");
+                assertEquals(
+                        QParamsAssertions.parse(r.value()).get("tensor").asText(),
+                        new String(r.key(), StandardCharsets.UTF_8),
+                        "keyed by tensor");
+                byTensor.computeIfAbsent(
+                                new String(r.key(), StandardCharsets.UTF_8), k -> new ArrayList<>())
+                        .add(value);
+            }
+            assertEquals(expected.size(), distinctOffsets(out), "every episode has its event");
+            if (delivery.equals("exactly-once")) {
+                Map<String, List<String>> expectedByTensor = new HashMap<>();
+                for (String e : expected) {
+                    expectedByTensor
+                            .computeIfAbsent(
+                                    QParamsAssertions.parse(e.getBytes(StandardCharsets.UTF_8))
+                                            .get("tensor")
+                                            .asText(),
+                                    k -> new ArrayList<>())
+                            .add(e);
+                }
+                assertEquals(expectedByTensor, byTensor, "each event once, in order");
+            }
         }
     }
 

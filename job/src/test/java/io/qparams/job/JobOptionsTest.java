@@ -4,7 +4,9 @@ import io.qparams.connectors.kafka.Delivery;
 import io.qparams.connectors.kafka.StartingOffsets;
 import io.qparams.connectors.kafka.Topics;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -25,6 +27,8 @@ class JobOptionsTest {
         assertEquals("qparams", o.outputTopic());
         assertEquals("activations.dlq", o.dlqTopic());
         assertEquals("qparams.control", o.controlTopic());
+        assertEquals("qparams.events", o.eventsTopic());
+        assertNull(o.driftEventsTopic(), "no drift rules: no events topic");
         assertEquals("qparams", o.groupId());
         assertNull(o.parallelism());
         assertEquals(Duration.ofSeconds(10), o.checkpointInterval());
@@ -50,6 +54,8 @@ class JobOptionsTest {
                         "in.dlq",
                         "--control-topic",
                         "ctl",
+                        "--events-topic",
+                        "ev",
                         "--group-id",
                         "g1",
                         "--parallelism",
@@ -71,6 +77,7 @@ class JobOptionsTest {
         assertEquals("out", o.outputTopic());
         assertEquals("in.dlq", o.dlqTopic());
         assertEquals("ctl", o.controlTopic());
+        assertEquals("ev", o.eventsTopic());
         assertEquals("g1", o.groupId());
         assertEquals(3, o.parallelism());
         assertEquals(Duration.ofMillis(500), o.checkpointInterval());
@@ -194,6 +201,35 @@ class JobOptionsTest {
      * As the flags always behaved: scripts put a default in front of the user's flags, and the
      * user's wins.
      */
+    @Test
+    void theEventsTopicIsUsedOnlyWithDriftRulesAndMustBeATopicOfItsOwn(@TempDir Path dir)
+            throws Exception {
+        Path drift = dir.resolve("drift.yaml");
+        Files.writeString(
+                drift,
+                "observers: [{match: \"*\", observer: MinMaxObserver}]\ndrift: [{match: \"*\"}]\n");
+        assertEquals(
+                "qparams.events",
+                JobOptions.parse("--config", drift.toString()).driftEventsTopic());
+        IllegalArgumentException e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () ->
+                                JobOptions.parse(
+                                                "--config",
+                                                drift.toString(),
+                                                "--events-topic",
+                                                "qparams")
+                                        .driftEventsTopic());
+        assertEquals(
+                "--events-topic qparams is one of the job's other topics: the config's drift rules"
+                        + " need a topic of their own",
+                e.getMessage());
+        assertNull(
+                JobOptions.parse("--events-topic", "qparams").driftEventsTopic(),
+                "without drift rules the flag is unused, whatever it names");
+    }
+
     @Test
     void aRepeatedFlagTakesItsLastValue() {
         assertEquals(

@@ -10,10 +10,19 @@ import java.util.regex.Pattern;
 public final class ObserverConfig {
     private final NonFinitePolicy nonFinite;
     private final List<Rule> rules;
+    private final List<DriftRule> drift;
 
     public ObserverConfig(NonFinitePolicy nonFinite, List<Rule> rules) {
+        this(nonFinite, rules, List.of());
+    }
+
+    /**
+     * @param drift the {@code drift:} rules (CONTRACT section 7); empty: no tensor is watched
+     */
+    public ObserverConfig(NonFinitePolicy nonFinite, List<Rule> rules, List<DriftRule> drift) {
         this.nonFinite = nonFinite;
         this.rules = List.copyOf(rules);
+        this.drift = List.copyOf(drift);
     }
 
     public NonFinitePolicy nonFinite() {
@@ -32,6 +41,21 @@ public final class ObserverConfig {
             }
         }
         return -1;
+    }
+
+    /** The drift rules, in the config's order. */
+    public List<DriftRule> drift() {
+        return drift;
+    }
+
+    /** The first drift rule matching the tensor, or null when none does (not watched). */
+    public DriftRule driftRuleFor(String tensor) {
+        for (DriftRule rule : drift) {
+            if (rule.matches(tensor)) {
+                return rule;
+            }
+        }
+        return null;
     }
 
     /** The observer of the first matching rule, or null when no rule matches. */

@@ -1,6 +1,7 @@
 package io.qparams.connectors.config;
 
 import io.qparams.connectors.Reasons;
+import io.qparams.observers.DriftRule;
 import io.qparams.observers.InvalidObserverConfigException;
 import io.qparams.observers.NonFinitePolicy;
 import io.qparams.observers.ObserverConfig;
@@ -16,13 +17,19 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.error.YAMLException;
 
 import java.io.IOException;
-import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+
+import static io.qparams.connectors.config.ConfigValues.checkKeys;
+import static io.qparams.connectors.config.ConfigValues.describe;
+import static io.qparams.connectors.config.ConfigValues.number;
+import static io.qparams.connectors.config.ConfigValues.optionalInt;
+import static io.qparams.connectors.config.ConfigValues.string;
+import static io.qparams.connectors.config.ConfigValues.within;
 
 /**
  * The observer configuration file (CONTRACT section 2), read with SnakeYAML's SafeConstructor
@@ -31,7 +38,13 @@ import java.util.Map;
  * message names the file, the rule ({@code observers[i] (match "...")}) and the bad key or value.
  */
 public final class ObserverConfigLoader {
-    private static final List<String> TOP_KEYS = List.of("nonfinite", "observers");
+    private static final List<String> TOP_KEYS = List.of("nonfinite", "observers", "drift");
+    private static final List<String> DRIFT_KEYS = List.of("match", "window", "threshold");
+
+    /** A drift rule's window and threshold when it leaves them out. */
+    public static final int DEFAULT_DRIFT_WINDOW = 100;
+
+    public static final double DEFAULT_DRIFT_THRESHOLD = 0.25;
     private static final List<String> RULE_KEYS =
             List.of(
                     "match",
@@ -103,7 +116,7 @@ public final class ObserverConfigLoader {
             throw new InvalidObserverConfigException(
                     sourceName
                             + ": the config must be a mapping with 'observers' (and optionally"
-                            + " 'nonfinite')");
+                            + " 'nonfinite' and 'drift')");
         }
         checkKeys(top, TOP_KEYS, sourceName);
         NonFinitePolicy nonFinite = NonFinitePolicy.REJECT;
@@ -131,7 +144,51 @@ public final class ObserverConfigLoader {
         for (int i = 0; i < items.size(); i++) {
             rules.add(rule(items.get(i), sourceName + ": observers[" + i + "]"));
         }
-        return new ObserverConfig(nonFinite, rules);
+        return new ObserverConfig(nonFinite, rules, driftRules(top.get("drift"), sourceName));
+    }
+
+    /** The {@code drift:} list (CONTRACT section 7); absent or null: no tensor is watched. */
+    private static List<DriftRule> driftRules(Object items, String sourceName) {
+        if (items == null) {
+            return List.of();
+        }
+        if (!(items instanceof List<?> list)) {
+            throw new InvalidObserverConfigException(
+                    sourceName
+                            + ": 'drift' must be a list of rules (match, window, threshold), got "
+                            + describe(items));
+        }
+        List<DriftRule> rules = new ArrayList<>(list.size());
+        for (int i = 0; i < list.size(); i++) {
+            String where = sourceName + ": drift[" + i + "]";
+            if (!(list.get(i) instanceof Map<?, ?> rule)) {
+                throw new InvalidObserverConfigException(
+                        where
+                                + ": a drift rule must be a mapping with 'match', got "
+                                + describe(list.get(i)));
+            }
+            Object match = rule.get("match");
+            String at = match instanceof String ? where + " (match \"" + match + "\")" : where;
+            checkKeys(rule, DRIFT_KEYS, at);
+            if (!(match instanceof String glob) || glob.isEmpty()) {
+                throw new InvalidObserverConfigException(
+                        at + ": 'match' must be a non-empty string glob, got " + describe(match));
+            }
+            rules.add(
+                    within(
+                            at,
+                            () -> {
+                                Integer window = optionalInt(rule.get("window"), "window");
+                                Object threshold = rule.get("threshold");
+                                return new DriftRule(
+                                        glob,
+                                        window == null ? DEFAULT_DRIFT_WINDOW : window,
+                                        threshold == null
+                                                ? DEFAULT_DRIFT_THRESHOLD
+                                                : number(threshold, "threshold"));
+                            }));
+        }
+        return rules;
     }
 
     private static Object loadYaml(String yaml, String sourceName) {
@@ -241,88 +298,5 @@ public final class ObserverConfigLoader {
                             return b.build();
                         });
         return new ObserverConfig.Rule(glob, spec);
-    }
-
-    private static void checkKeys(Map<?, ?> map, List<String> known, String where) {
-        for (Object key : map.keySet()) {
-            if (!(key instanceof String) || !known.contains(key)) {
-                throw new InvalidObserverConfigException(
-                        where
-                                + ": unknown key '"
-                                + key
-                                + "' (expected "
-                                + String.join(", ", known)
-                                + ")");
-            }
-        }
-    }
-
-    private static String string(Object value, String key) {
-        if (!(value instanceof String text)) {
-            throw new InvalidObserverConfigException(
-                    "'" + key + "' must be a string, got " + describe(value));
-        }
-        return text;
-    }
-
-    /** A YAML integer in int32 range, or null (torch's None). */
-    private static Integer optionalInt(Object value, String key) {
-        if (value == null) {
-            return null;
-        }
-        if (!(value instanceof Integer || value instanceof Long || value instanceof BigInteger)) {
-            throw new InvalidObserverConfigException(
-                    "'" + key + "' must be an integer, got " + describe(value));
-        }
-        BigInteger big = new BigInteger(value.toString());
-        if (big.bitLength() > 31) {
-            throw new InvalidObserverConfigException(
-                    "'" + key + "' " + value + " is outside the int32 range");
-        }
-        return big.intValue();
-    }
-
-    /** A YAML number (ints allowed), as a Python float. */
-    private static double number(Object value, String key) {
-        if (!(value instanceof Number number)) {
-            throw new InvalidObserverConfigException(
-                    "'" + key + "' must be a number, got " + describe(value));
-        }
-        return number.doubleValue();
-    }
-
-    private static String describe(Object value) {
-        if (value == null) {
-            return "null";
-        }
-        String kind =
-                value instanceof String
-                        ? "string"
-                        : value instanceof Boolean
-                                ? "boolean"
-                                : value instanceof Double
-                                        ? "float"
-                                        : value instanceof Number
-                                                ? "integer"
-                                                : value instanceof List
-                                                        ? "list"
-                                                        : value instanceof Map
-                                                                ? "mapping"
-                                                                : value.getClass().getSimpleName();
-        String text = value instanceof String ? "\"" + value + "\"" : String.valueOf(value);
-        return kind + " " + (text.length() > 60 ? text.substring(0, 60) + "..." : text);
-    }
-
-    private interface ConfigStep<T> {
-        T run();
-    }
-
-    /** Runs a step whose refusals carry torch's bare reason, prefixing them with the location. */
-    private static <T> T within(String where, ConfigStep<T> step) {
-        try {
-            return step.run();
-        } catch (InvalidObserverConfigException e) {
-            throw new InvalidObserverConfigException(where + ": " + e.getMessage());
-        }
     }
 }

@@ -15,6 +15,7 @@ import org.apache.kafka.common.errors.TransactionalIdNotFoundException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -33,7 +34,8 @@ import java.util.concurrent.TimeoutException;
  *
  * <ul>
  *   <li>Read on the input and control topics, Read on the consumer group;
- *   <li>Write on the output and dead-letter topics;
+ *   <li>Write on the output and dead-letter topics, and on the events topic when the config has
+ *       drift rules;
  *   <li>with exactly-once delivery, Write on the transactional ids (prefix: the group id);
  *   <li>Create only for topics that do not exist yet.
  * </ul>
@@ -121,12 +123,14 @@ public final class KafkaAccess {
     private static List<String> missingTopicAcls(
             Admin admin, KafkaSettings settings, Set<String> createRefused)
             throws ExecutionException, TimeoutException, InterruptedException {
-        Map<String, AclOperation> needed =
-                Map.of(
-                        settings.inputTopic(), AclOperation.READ,
-                        settings.controlTopic(), AclOperation.READ,
-                        settings.outputTopic(), AclOperation.WRITE,
-                        settings.dlqTopic(), AclOperation.WRITE);
+        Map<String, AclOperation> needed = new HashMap<>();
+        needed.put(settings.inputTopic(), AclOperation.READ);
+        needed.put(settings.controlTopic(), AclOperation.READ);
+        needed.put(settings.outputTopic(), AclOperation.WRITE);
+        needed.put(settings.dlqTopic(), AclOperation.WRITE);
+        if (settings.driftEventsTopic() != null) {
+            needed.put(settings.driftEventsTopic(), AclOperation.WRITE);
+        }
         List<String> missing = new ArrayList<>();
         for (String topic : Topics.of(settings).keySet()) {
             Optional<Set<AclOperation>> allowed =

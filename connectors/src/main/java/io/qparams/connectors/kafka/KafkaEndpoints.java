@@ -39,6 +39,11 @@ public final class KafkaEndpoints {
         return sink(settings, new QParamsOutputSerializer(settings.outputTopic()), "output");
     }
 
+    /** The drift events' sink; only for settings that name an events topic. */
+    public static KafkaSink<QParamsOutput> driftEventSink(KafkaSettings settings) {
+        return sink(settings, new QParamsOutputSerializer(settings.driftEventsTopic()), "events");
+    }
+
     public static KafkaSink<DeadLetter> deadLetterSink(KafkaSettings settings) {
         return sink(settings, new DeadLetterSerializer(settings.dlqTopic()), "dlq");
     }

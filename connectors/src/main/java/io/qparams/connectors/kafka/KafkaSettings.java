@@ -20,6 +20,12 @@ public interface KafkaSettings {
 
     String controlTopic();
 
+    /**
+     * Where drift events go, or null when the job makes none (no drift rule): then the job neither
+     * creates nor writes the topic.
+     */
+    String driftEventsTopic();
+
     StartingOffsets startingOffsets();
 
     Delivery delivery();

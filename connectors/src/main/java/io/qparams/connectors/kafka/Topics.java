@@ -49,6 +49,9 @@ public final class Topics {
         topics.put(settings.outputTopic(), INPUT_PARTITIONS);
         topics.put(settings.dlqTopic(), OTHER_PARTITIONS);
         topics.put(settings.controlTopic(), OTHER_PARTITIONS);
+        if (settings.driftEventsTopic() != null) {
+            topics.put(settings.driftEventsTopic(), OTHER_PARTITIONS);
+        }
         return topics;
     }
 

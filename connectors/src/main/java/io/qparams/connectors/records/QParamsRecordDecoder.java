@@ -27,12 +27,26 @@ public final class QParamsRecordDecoder {
                     "averaging_constant",
                     "ch_axis",
                     "batches",
+                    "step",
+                    "world_size",
+                    "ranks",
                     "min_val",
                     "max_val",
                     "scale",
                     "zero_point",
+                    "drift",
+                    "drift_ratio",
                     "source");
-    private static final Set<String> OPTIONAL = Set.of("reason", "averaging_constant", "ch_axis");
+    private static final Set<String> OPTIONAL =
+            Set.of(
+                    "reason",
+                    "averaging_constant",
+                    "ch_axis",
+                    "step",
+                    "world_size",
+                    "ranks",
+                    "drift",
+                    "drift_ratio");
 
     private QParamsRecordDecoder() {}
 

@@ -1,5 +1,6 @@
 package io.qparams.connectors.records;
 
+import io.qparams.observers.Drift;
 import io.qparams.observers.ObserverSpec;
 import io.qparams.observers.ObserverState;
 import io.qparams.observers.QParams;
@@ -35,11 +36,12 @@ public final class QParamsRecordEncoder {
             ObserverState state,
             QParams qparams,
             RecordSource source) {
-        return encode(tensor, spec, state, qparams, source, null);
+        return encode(tensor, spec, state, qparams, source, null, null);
     }
 
     /**
      * @param step the data-parallel step the update merged, or null for a record of one batch
+     * @param drift the drift rule's verdict, or null for a record without drift fields
      */
     public byte[] encode(
             String tensor,
@@ -47,7 +49,8 @@ public final class QParamsRecordEncoder {
             ObserverState state,
             QParams qparams,
             RecordSource source,
-            MergedStep step) {
+            MergedStep step,
+            Drift drift) {
         JsonBytes g = out;
         g.reset();
         g.ascii("{\"tensor\":").string(tensor);
@@ -69,6 +72,17 @@ public final class QParamsRecordEncoder {
         g.ascii(",\"max_val\":");
         writeFloats(g, state.maxVal(), perChannel);
         writeQParams(g, qparams, perChannel);
+        if (drift != null) {
+            g.ascii(drift.drifting() ? ",\"drift\":true" : ",\"drift\":false");
+            g.ascii(",\"drift_ratio\":").floatValue(drift.ratio());
+        }
+        writeSource(g, source);
+        g.raw('}');
+        return g.toByteArray();
+    }
+
+    /** {@code ,"source":{...}}: the input record (or calibrate's file) behind a record. */
+    static void writeSource(JsonBytes g, RecordSource source) {
         if (source.isKafka()) {
             g.ascii(",\"source\":{\"topic\":").string(source.topic());
             g.ascii(",\"partition\":").number(source.partition());
@@ -77,8 +91,7 @@ public final class QParamsRecordEncoder {
             g.ascii(",\"source\":{\"file\":").string(source.file());
             g.ascii(",\"index\":").number(source.index());
         }
-        g.ascii("}}");
-        return g.toByteArray();
+        g.raw('}');
     }
 
     /** The fields from "observer" to "ch_axis", with their leading comma. */

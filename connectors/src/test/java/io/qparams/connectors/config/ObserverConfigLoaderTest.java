@@ -139,7 +139,7 @@ class ObserverConfigLoaderTest {
                     YAML syntax error         | 'observers: [a'                                           | c.yaml: invalid YAML at line
                     duplicate key             | 'observers: []\\nobservers: []'                            | found duplicate key observers
                     arbitrary type tag        | 'observers: !!java.io.File [x]'                           | invalid YAML
-                    unknown top-level key     | 'rules: []'                                               | c.yaml: unknown key 'rules' (expected nonfinite, observers)
+                    unknown top-level key     | 'rules: []'                                               | c.yaml: unknown key 'rules' (expected nonfinite, observers, drift)
                     missing observers         | 'nonfinite: reject'                                       | c.yaml: missing key 'observers'
                     observers not a list      | 'observers: {match: x}'                                   | 'observers' must be a list of rules, got mapping
                     empty rules               | 'observers: []'                                           | 'observers' is empty
@@ -170,6 +170,15 @@ class ObserverConfigLoaderTest {
                     symmetric quint8 reduce   | RULE:    observer: MinMaxObserver\\n    qscheme: per_tensor_symmetric\\n    reduce_range: true | Cannot reduce range for symmetric quantization for quint8
                     per-channel qscheme on per-tensor | RULE:    observer: MinMaxObserver\\n    qscheme: per_channel_affine | MinMaxObserver's qscheme only support torch.per_tensor_symmetric
                     per-tensor qscheme on per-channel | RULE:    observer: PerChannelMinMaxObserver\\n    qscheme: per_tensor_affine | PerChannelMinMaxObserver's qscheme only support
+                    drift not a list          | 'observers: [{match: x, observer: MinMaxObserver}]\\ndrift: {match: x}'          | c.yaml: 'drift' must be a list of rules (match, window, threshold), got mapping
+                    drift rule not a mapping  | 'observers: [{match: x, observer: MinMaxObserver}]\\ndrift: [x]'                   | c.yaml: drift[0]: a drift rule must be a mapping with 'match', got string "x"
+                    drift without match       | 'observers: [{match: x, observer: MinMaxObserver}]\\ndrift: [{window: 5}]'         | c.yaml: drift[0]: 'match' must be a non-empty string glob, got null
+                    drift unknown key         | 'observers: [{match: x, observer: MinMaxObserver}]\\ndrift: [{match: x, every: 5}]' | c.yaml: drift[0] (match "x"): unknown key 'every' (expected match, window, threshold)
+                    drift window zero         | 'observers: [{match: x, observer: MinMaxObserver}]\\ndrift: [{match: x, window: 0}]' | c.yaml: drift[0] (match "x"): 'window' must be a number of batches from 1 to 100000, got 0
+                    drift window float        | 'observers: [{match: x, observer: MinMaxObserver}]\\ndrift: [{match: x, window: 2.5}]' | drift[0] (match "x"): 'window' must be an integer, got float 2.5
+                    drift threshold zero      | 'observers: [{match: x, observer: MinMaxObserver}]\\ndrift: [{match: x, threshold: 0}]' | drift[0] (match "x"): 'threshold' must be a finite number above 0
+                    drift threshold string    | 'observers: [{match: x, observer: MinMaxObserver}]\\ndrift: [{match: x, threshold: "25%"}]' | drift[0] (match "x"): 'threshold' must be a number, got string "25%"
+                    drift second rule located | 'observers: [{match: x, observer: MinMaxObserver}]\\ndrift: [{match: a}, {match: b, window: -3}]' | c.yaml: drift[1] (match "b"): 'window' must be a number of batches
                     second rule located       | 'observers:\\n  - {match: a, observer: MinMaxObserver}\\n  - {match: b, observer: MinMaxObserver, ch_axis: 0}' | c.yaml: observers[1] (match "b"): MinMaxObserver got an unexpected keyword argument 'ch_axis'
                     """)
     // CHECKSTYLE:ON
@@ -188,6 +197,37 @@ class ObserverConfigLoaderTest {
         assertTrue(
                 message.contains(reason.replace("\\n", "\n")),
                 "'" + message + "' should contain '" + reason + "'");
+    }
+
+    @Test
+    void driftRulesWithTheirDefaultsFirstMatchWins() {
+        ObserverConfig config =
+                ObserverConfigLoader.parse(
+                        RULE
+                                + "    observer: MinMaxObserver\n"
+                                + "drift:\n"
+                                + "  - {match: \"x.head*\", window: 10, threshold: 0.5}\n"
+                                + "  - match: \"x*\"\n",
+                        "c.yaml");
+        assertEquals(2, config.drift().size());
+        assertEquals(10, config.driftRuleFor("x.head.0").window());
+        assertEquals(0.5, config.driftRuleFor("x.head.0").threshold());
+        assertEquals(
+                ObserverConfigLoader.DEFAULT_DRIFT_WINDOW, config.driftRuleFor("x.y").window());
+        assertEquals(
+                ObserverConfigLoader.DEFAULT_DRIFT_THRESHOLD,
+                config.driftRuleFor("x.y").threshold());
+        assertNull(config.driftRuleFor("y"), "no drift rule matches: not watched");
+        assertTrue(
+                ObserverConfigLoader.parse(RULE + "    observer: MinMaxObserver\n", "c.yaml")
+                        .drift()
+                        .isEmpty(),
+                "off by default");
+        assertTrue(
+                ObserverConfigLoader.parse(
+                                RULE + "    observer: MinMaxObserver\ndrift: []\n", "c.yaml")
+                        .drift()
+                        .isEmpty());
     }
 
     @Test

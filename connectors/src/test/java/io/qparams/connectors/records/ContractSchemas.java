@@ -21,9 +21,10 @@ import java.util.Map;
 /**
  * The JSON Schemas of docs/schema, for the tests that check what the job and the tools write: every
  * qparams record an ITCase reads ({@link #assertRecord}), every dead letter's headers ({@link
- * #assertDeadLetterHeaders}), {@code qparams export --format json} ({@link #assertExportJson}).
- * Validated with networknt's json-schema-validator (draft 2020-12); the schemas' {@code
- * https://qparams.io/schema/FILE} ids resolve to the files in docs/schema, never to the network.
+ * #assertDeadLetterHeaders}), {@code qparams export --format json} ({@link #assertExportJson}),
+ * every drift event ({@link #assertDriftEvent}). Validated with networknt's json-schema-validator
+ * (draft 2020-12); the schemas' {@code https://qparams.io/schema/FILE} ids resolve to the files in
+ * docs/schema, never to the network.
  */
 public final class ContractSchemas {
     private static final String ID_PREFIX = "https://qparams.io/schema/";
@@ -32,13 +33,15 @@ public final class ContractSchemas {
             List.of(
                     "qparams-record.schema.json",
                     "dead-letter-headers.schema.json",
-                    "export.schema.json");
+                    "export.schema.json",
+                    "drift-event.schema.json");
     private static final SchemaRegistry REGISTRY =
             SchemaRegistry.withDefaultDialect(
                     SpecificationVersion.DRAFT_2020_12, b -> b.schemas(contents()));
     private static final Schema RECORD = schema("qparams-record.schema.json");
     private static final Schema DEAD_LETTER_HEADERS = schema("dead-letter-headers.schema.json");
     private static final Schema EXPORT_JSON = schema("export.schema.json");
+    private static final Schema DRIFT_EVENT = schema("drift-event.schema.json");
 
     private ContractSchemas() {}
 
@@ -87,6 +90,11 @@ public final class ContractSchemas {
     /** Fails unless the bytes are a {@code qparams export --format json} file. */
     public static void assertExportJson(byte[] json) {
         check(EXPORT_JSON, parse(json), json);
+    }
+
+    /** Fails unless the bytes are a drift event of the events topic. */
+    public static void assertDriftEvent(byte[] event) {
+        check(DRIFT_EVENT, parse(event), event);
     }
 
     private static JsonNode parse(byte[] json) {

@@ -85,6 +85,17 @@ public final class JobFlags {
     private String controlTopic;
 
     @Option(
+            names = "--events-topic",
+            paramLabel = "TOPIC",
+            converter = FlagConverters.TopicName.class,
+            defaultValue = "qparams.events",
+            description =
+                    "The drift events, the first record of each drift episode (default:"
+                            + " ${DEFAULT-VALUE}); created and written only when the config has"
+                            + " drift rules.")
+    private String eventsTopic;
+
+    @Option(
             names = "--group-id",
             paramLabel = "GROUP",
             converter = FlagConverters.Text.class,
@@ -225,6 +236,7 @@ public final class JobFlags {
                     outputTopic,
                     dlqTopic,
                     controlTopic,
+                    eventsTopic,
                     groupId,
                     parallelism,
                     checkpointInterval,

@@ -47,6 +47,7 @@ public final class ObserveFunction
     private transient BatchPipeline pipeline;
     private transient ValueState<ObserverState> observerState;
     private transient DataParallelSteps steps;
+    private transient DriftHistoryState drift;
 
     /**
      * Processing time of this instance's first element or timer: about when it started, or was
@@ -98,6 +99,7 @@ public final class ObserveFunction
         }
         observerState = getRuntimeContext().getState(observer);
         steps = new DataParallelSteps(getRuntimeContext(), ttl);
+        drift = new DriftHistoryState(getRuntimeContext(), ttl);
         // Here, not in the field's initializer: each attempt deserializes the function, and
         // deserialization leaves a transient field at 0 without running its initializer.
         activeSince = Long.MIN_VALUE;
@@ -112,6 +114,7 @@ public final class ObserveFunction
                 refuseStep(ctx, dropped, "step " + dropped.step + " dropped by a reset");
             }
             observerState.clear();
+            drift.clear();
             return;
         }
         if (event.isShard()) {
@@ -136,7 +139,7 @@ public final class ObserveFunction
         RecordSource source =
                 RecordSource.kafka(event.sourceTopic, event.sourcePartition, event.sourceOffset);
         try {
-            out.collect(observe(event.tensor, event.rule, state, batch, source, null));
+            out.collect(observe(ctx, event.tensor, event.rule, state, batch, source, null));
         } catch (InvalidBatchException e) {
             refuse(ctx, event, e.getMessage());
         }
@@ -196,10 +199,8 @@ public final class ObserveFunction
             throws Exception {
         // A step restored from a checkpoint has a deadline set before the failure, and Flink fires
         // the timers that passed meanwhile as soon as it is restored: before the sources have
-        // re-read
-        // the shards that came after the checkpoint. Such a step gets a full timeout from the
-        // restore
-        // instead, as a failure-free run would have waited for those shards.
+        // re-read the shards that came after the checkpoint. Such a step gets a full timeout from
+        // the restore instead, as a failure-free run would have waited for those shards.
         long earliest = markActive(ctx) + stepTimeout.toMillis();
         if (timestamp < earliest) {
             if (steps.postponeOverdue(timestamp, earliest)) {
@@ -263,14 +264,18 @@ public final class ObserveFunction
                 RecordSource.kafka(step.sourceTopic(), step.sourcePartition(), step.sourceOffset());
         MergedStep merged = new MergedStep(step.step, step.worldSize, step.ranks());
         try {
-            out.collect(observe(tensor, step.rule, state, batch, source, merged));
+            out.collect(observe(ctx, tensor, step.rule, state, batch, source, merged));
         } catch (InvalidBatchException e) {
             refuseStep(ctx, step, "step " + step.step + " not applied: " + e.getMessage());
         }
     }
 
-    /** Applies one batch to the state, stores it, and returns the record. */
+    /**
+     * Applies one batch to the state, stores it, and returns the record; the first record of a
+     * drift episode also sends its event.
+     */
     private QParamsOutput observe(
+            Context ctx,
             String tensor,
             int rule,
             ObserverState state,
@@ -278,8 +283,12 @@ public final class ObserveFunction
             RecordSource source,
             MergedStep merged)
             throws Exception {
-        byte[] record = pipeline.observe(tensor, rule, state, batch, source, merged);
+        byte[] record = pipeline.observe(tensor, rule, state, batch, source, merged, drift);
         observerState.update(state);
+        byte[] event = pipeline.driftEvent();
+        if (event != null) {
+            ctx.output(DriftEventTag.DRIFT_EVENTS, new QParamsOutput(tensor, event));
+        }
         return new QParamsOutput(tensor, record);
     }
 

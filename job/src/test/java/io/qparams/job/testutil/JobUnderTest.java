@@ -27,6 +27,7 @@ public final class JobUnderTest implements AutoCloseable {
     public final String output;
     public final String dlq;
     public final String control;
+    public final String events;
     public final JobOptions options;
     private JobClient client;
 
@@ -87,6 +88,7 @@ public final class JobUnderTest implements AutoCloseable {
         this.control = sources.control();
         this.output = EmbeddedKafkaExtension.randomTopic("qparams");
         this.dlq = EmbeddedKafkaExtension.randomTopic("dlq");
+        this.events = EmbeddedKafkaExtension.randomTopic("events");
         List<String> args =
                 new ArrayList<>(
                         List.of(
@@ -100,6 +102,8 @@ public final class JobUnderTest implements AutoCloseable {
                                 dlq,
                                 "--control-topic",
                                 control,
+                                "--events-topic",
+                                events,
                                 "--group-id",
                                 sources.groupId(),
                                 "--parallelism",

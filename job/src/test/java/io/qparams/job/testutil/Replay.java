@@ -3,6 +3,7 @@ package io.qparams.job.testutil;
 import io.qparams.connectors.BatchPipeline;
 import io.qparams.connectors.records.RecordSource;
 import io.qparams.observers.BatchMinMax;
+import io.qparams.observers.Drift;
 import io.qparams.observers.InvalidBatchException;
 import io.qparams.observers.ObserverConfig;
 import io.qparams.observers.ObserverState;
@@ -19,6 +20,8 @@ import java.util.Map;
 public final class Replay {
     private final BatchPipeline pipeline;
     private final Map<String, ObserverState> states = new HashMap<>();
+    private final Map<String, Drift.MemoryHistory> histories = new HashMap<>();
+    private byte[] driftEvent;
 
     public Replay(ObserverConfig config) {
         this.pipeline = new BatchPipeline(config, Integer.MAX_VALUE - 8);
@@ -46,15 +49,31 @@ public final class Replay {
         }
         ObserverState state =
                 states.computeIfAbsent(tensor, t -> pipeline.initialState(rule)).copy();
+        Drift.MemoryHistory history =
+                histories.computeIfAbsent(tensor, t -> new Drift.MemoryHistory()).copy();
         byte[] record =
                 pipeline.observe(
-                        tensor, rule, state, batch, RecordSource.kafka(topic, partition, offset));
+                        tensor,
+                        rule,
+                        state,
+                        batch,
+                        RecordSource.kafka(topic, partition, offset),
+                        null,
+                        history);
         states.put(tensor, state);
+        histories.put(tensor, history);
+        driftEvent = pipeline.driftEvent();
         return record;
+    }
+
+    /** The drift event of the last record {@link #apply} returned, or null. */
+    public byte[] driftEvent() {
+        return driftEvent;
     }
 
     /** A reset from the control topic. */
     public void reset(String tensor) {
         states.remove(tensor);
+        histories.remove(tensor);
     }
 }

@@ -18,9 +18,9 @@ import java.util.function.Predicate;
 
 /**
  * Reads a topic from the start (all partitions, assigned) until {@code done} holds or the timeout
- * passes. {@link #qparams} and {@link #deadLetters} check every record as it arrives against the
- * contract's JSON Schemas (docs/schema): an output record or dead-letter header the schema refuses
- * fails the test.
+ * passes. {@link #qparams}, {@link #driftEvents} and {@link #deadLetters} check every record as it
+ * arrives against the contract's JSON Schemas (docs/schema): an output record or dead-letter header
+ * the schema refuses fails the test.
  */
 public final class TopicReader implements AutoCloseable {
     private static final Duration METADATA_TIMEOUT = Duration.ofSeconds(30);
@@ -31,6 +31,11 @@ public final class TopicReader implements AutoCloseable {
     /** A reader of the output topic: every value must be a qparams record by the schema. */
     public static TopicReader qparams(EmbeddedKafkaExtension kafka, String topic) {
         return new TopicReader(kafka, topic, r -> ContractSchemas.assertRecord(r.value()));
+    }
+
+    /** A reader of the events topic: every value must be a drift event by the schema. */
+    public static TopicReader driftEvents(EmbeddedKafkaExtension kafka, String topic) {
+        return new TopicReader(kafka, topic, r -> ContractSchemas.assertDriftEvent(r.value()));
     }
 
     /**
