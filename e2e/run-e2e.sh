@@ -4,9 +4,10 @@
 # CLI (bin/lib/jobs.sh, exactly-once, parallelism 2), a torch model's activations and weights sent
 # from Python (examples/python/producer.py), and every qparams record checked bit for bit against
 # torch's own observers (examples/python/consumer.py), exported in every format by bin/qparams export
-# (checked against the consumer's records, e2e/lib/check_exports.py) and read again with kcat. Then the
-# torch loop (qparams.torch, e2e/lib/torch_loop.py and torch_ddp.py) through a second job: single-process
-# and data-parallel calibration equal torch's own, also across a TaskManager kill.
+# (checked against the consumer's records, e2e/lib/check_exports.py) and read again with kcat; bad records of
+# each class and resets, then the job's counters, scraped from the TaskManagers' Prometheus reporters, equal
+# what was sent. Then the torch loop (qparams.torch, e2e/lib/torch_loop.py and torch_ddp.py) through a second
+# job: single-process and data-parallel calibration equal torch's own, also across a TaskManager kill.
 #
 # Runs on its own ports and folder (var/e2e, wiped first; see e2e/lib/harness.sh). Stops everything it
 # started, by PID, on any exit. The last line is "N passed, M failed"; the exit status is nonzero when
@@ -17,6 +18,7 @@
 #
 #   E2E_BATCHES  calibration batches (default 50; 21 activation tensors each, plus 7 weights once)
 #   E2E_KAFKA_PORT, E2E_FLINK_REST_PORT, E2E_FLINK_RPC_PORT  ports (19092 and 19093, 18081, 16123)
+#   E2E_FLINK_METRICS_PORTS  the Prometheus reporters' port range (18090-18099)
 set -uo pipefail
 # shellcheck source=e2e/lib/harness.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/harness.sh" e2e 1
@@ -123,6 +125,45 @@ never_restarted() {
 check "job still RUNNING and never restarted" never_restarted
 taskmanagers_used=$(job_subtasks "$job_id" | jq '[.[].taskmanager] | unique | length')
 check "job spread over both TaskManagers (its tasks run on $taskmanagers_used)" test "${taskmanagers_used:-0}" = 2
+
+# ---- the job's counters on the TaskManagers' Prometheus reporters (docs/operations.md, "Metrics") ----
+# Now that every check above has read the topics: one bad record of each class the e2e rules can produce (every
+# name matches a rule, no record nears --max-batch-bytes), a weight batch that applies, and two resets. The job
+# never restarted (checked above), so each counter, summed over both TaskManagers, equals what was sent.
+kcat_send() { # topic [kcat flags...]: one record, its value from stdin (a line)
+    local topic=$1
+    shift
+    kcat -P -b "$bootstrap" -t "$topic" "$@"
+}
+kcat_send activations <<<'{"min": -1, "max": 1}' # key: none
+kcat_send activations -k e2e.metrics.decode <<<'not a batch' # decode
+kcat_send activations -k e2e.metrics.nan <<<'{"shape": [2], "data": [1.0, "NaN"]}' # nonfinite: reject
+kcat_send activations -k e2e.metrics.step -H qparams.step=x <<<'{"min": -1, "max": 1}' # step: no number
+kcat_send activations -k e2e.metrics.weight <<<'{"min": [-1, -2, -3], "max": [1, 2, 3]}' # applied
+kcat_send activations -k e2e.metrics.weight <<<'{"min": [-1, -2], "max": [1, 2]}' # observer: 2 channels of 3
+kcat_send qparams.control -k e2e.metrics.ctl <<<'{"op": "explode"}' # control
+kcat_send qparams.control -k e2e.metrics.weight <<<'{"op": "reset"}'
+kcat_send qparams.control -k e2e.metrics.nan <<<'{"op": "reset"}'
+expected_counters=$(printf '%s\n' "batches_applied $((expected + 1))" "dead_letters.control 1" \
+    "dead_letters.decode 1" "dead_letters.key 1" "dead_letters.no_rule 0" "dead_letters.nonfinite 1" \
+    "dead_letters.observer 1" "dead_letters.size 0" "dead_letters.step 1" "resets 2")
+counted() { # the counters above, as the reporters serve them now
+    job_counters "$job_id" | grep -E '^(batches_applied|dead_letters\.|resets )'
+}
+counted_as_sent() { [ "$(counted)" = "$expected_counters" ]; }
+# Counters move as the records are processed; the reporters read them on each scrape.
+wait_until 60 1 counted_as_sent
+counters=$(counted)
+check "the reporters' qparams counters, summed over both TaskManagers, equal what was sent" \
+    test "$counters" = "$expected_counters"
+[ "$counters" = "$expected_counters" ] || diff <(echo "$expected_counters") <(echo "$counters") >&2
+checkpoint_size() { # lastCheckpointSize of the job, from the JobManager's reporter
+    curl -sf --max-time 5 "http://localhost:$(flink_metrics_port jobmanager)/metrics" \
+        | sed -n "s/^flink_jobmanager_job_lastCheckpointSize{.*job_id=\"$job_id\".*} //p"
+}
+check "the JobManager's reporter serves the job's state size (lastCheckpointSize $(checkpoint_size) bytes)" \
+    awk -v size="$(checkpoint_size)" 'BEGIN { exit !(size > 0) }'
+
 cancel_job "$job_id"
 check "job cancelled" test $? = 0
 

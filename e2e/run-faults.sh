@@ -31,6 +31,7 @@
 #   FAULTS_STATE_BACKEND  hashmap|rocksdb: passed to the jobs as --state-backend
 #   FAULTS_JOB_JAR  test this jar instead of job/target/qparams-job.jar (built when older than its sources)
 #   FAULTS_KAFKA_PORT, FAULTS_FLINK_REST_PORT, FAULTS_FLINK_RPC_PORT  ports (29092 and 29093, 28081, 26123)
+#   FAULTS_FLINK_METRICS_PORTS  the Prometheus reporters' port range (28090-28099)
 set -uo pipefail
 # shellcheck source=e2e/lib/harness.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/harness.sh" faults 2

@@ -20,6 +20,7 @@
 #
 #   SECURE_KAFKA_PORT, SECURE_FLINK_REST_PORT, SECURE_FLINK_RPC_PORT  ports (39092, controller 39093, mTLS 39094;
 #                                                                     38081, 36123)
+#   SECURE_FLINK_METRICS_PORTS  the Prometheus reporters' port range (38090-38099)
 set -uo pipefail
 # shellcheck source=e2e/lib/harness.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/harness.sh" secure 3

@@ -11,6 +11,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 var_dir=${QPARAMS_VAR_DIR:-$root/var}
 kafka_lib=$root/dist/target/kafka-lib
 flink_lib=$root/dist/target/flink-lib
+# Flink's plugins (each in its folder, loaded apart from lib): the Prometheus metrics reporter.
+flink_plugins=$root/dist/target/flink-plugins
 job_jar=$root/job/target/qparams-job.jar
 # The one list of --add-opens/--add-modules every qparams JVM takes (a java @argfile).
 java_opts=("@$root/conf/jvm.options")
@@ -48,7 +50,7 @@ ensure_dist() {
     fi
     command -v mvn >/dev/null || die "no mvn on PATH (Maven 3.8+ is needed to fetch the servers' jars)"
     log "fetching the Kafka broker's and the Flink cluster's jars (dist/pom.xml, first use) ..."
-    rm -rf "$kafka_lib" "$flink_lib"
+    rm -rf "$kafka_lib" "$flink_lib" "$flink_plugins"
     (cd "$root" && mvn -q -B -f dist/pom.xml package) >&2 || die "mvn -f dist/pom.xml package failed (see above)"
     touch "$stamp"
 }

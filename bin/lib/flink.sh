@@ -5,6 +5,8 @@
 #
 #   QPARAMS_FLINK_REST_PORT     REST API and web UI port (default 8081)
 #   QPARAMS_FLINK_RPC_PORT      JobManager RPC port (default 6123)
+#   QPARAMS_FLINK_METRICS_PORTS the Prometheus reporters' port range (default 9249-9258): each daemon takes
+#                               the first one free when its reporter starts (flink_metrics_port tells which)
 #   QPARAMS_FLINK_TASKMANAGERS  how many TaskManagers `start` starts (default 2; 2 slots each)
 #   QPARAMS_VAR_DIR             logs, PID files, checkpoints go to <dir>/flink (default var/ at the repo root)
 #
@@ -16,6 +18,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 flink_rest_port=${QPARAMS_FLINK_REST_PORT:-8081}
 flink_rpc_port=${QPARAMS_FLINK_RPC_PORT:-6123}
+flink_metrics_ports=${QPARAMS_FLINK_METRICS_PORTS:-9249-9258}
 flink_taskmanagers=${QPARAMS_FLINK_TASKMANAGERS:-2}
 flink_dir=$var_dir/flink
 flink_log_dir=$flink_dir/log
@@ -29,8 +32,8 @@ flink_properties_file=$flink_dir/dynamic-properties
 flink_tm_params_file=$flink_dir/taskmanager-params
 
 export FLINK_CONF_DIR=$flink_conf_dir
-# Plugins are optional: an empty folder keeps the plugin loader quiet.
-export FLINK_PLUGINS_DIR=$flink_dir/plugins
+# flink-dist's plugins/ folder, from dist/pom.xml: the Prometheus reporter that conf/flink/config.yaml enables.
+export FLINK_PLUGINS_DIR=$flink_plugins
 
 flink_rest() { # path: GET from the REST API, the JSON on stdout
     curl -sf --max-time 5 "$rest_url/$1"
@@ -39,6 +42,13 @@ flink_rest() { # path: GET from the REST API, the JSON on stdout
 # The resource ids of the TaskManagers the ResourceManager has registered, one a line.
 flink_taskmanager_ids() {
     flink_rest taskmanagers | jq -r '.taskmanagers[].id'
+}
+
+# The port a daemon's Prometheus reporter listens on (GET /metrics), from the log of its current start; fails
+# when the reporter has not started (yet).
+flink_metrics_port() { # name: jobmanager | taskmanager-<i>
+    sed -n 's/.*Started PrometheusReporter HTTP server on port \([0-9]*\).*/\1/p' "$flink_log_dir/$1.log" 2>/dev/null \
+        | tail -n 1 | grep .
 }
 
 # The JVM and -D memory parameters flink-dist's scripts get for a JobManager or TaskManager: two lines.
@@ -120,10 +130,11 @@ flink_cluster_start() { # [-D key=value]...: extra Flink dynamic properties, for
     ensure_dist
     port_in_use "$flink_rest_port" && die "port $flink_rest_port is in use (set QPARAMS_FLINK_REST_PORT)"
     port_in_use "$flink_rpc_port" && die "port $flink_rpc_port is in use (set QPARAMS_FLINK_RPC_PORT): is another Flink cluster running?"
-    mkdir -p "$flink_log_dir" "$flink_dir/tmp" "$flink_dir/web" "$flink_dir/checkpoints" "$FLINK_PLUGINS_DIR"
+    mkdir -p "$flink_log_dir" "$flink_dir/tmp" "$flink_dir/web" "$flink_dir/checkpoints"
     rm -f "$flink_dir"/taskmanager-*.pid "$flink_dir"/taskmanager-*.id
     # What this run adds to conf/flink/config.yaml, as flink-dist's -D dynamic properties (they win over the file).
     printf '%s\n' -D "rest.port=$flink_rest_port" -D "jobmanager.rpc.port=$flink_rpc_port" \
+        -D "metrics.reporter.prom.port=$flink_metrics_ports" \
         -D "io.tmp.dirs=$flink_dir/tmp" -D "web.tmpdir=$flink_dir/web" \
         -D "execution.checkpointing.dir=file://$flink_dir/checkpoints" "$@" >"$flink_properties_file"
     jm_params=$(flink_resource_params GET_JM_RESOURCE_PARAMS)
@@ -157,13 +168,14 @@ flink_cluster_stop() {
 }
 
 flink_cluster_status() {
-    local line pid running=0 id
+    local line pid running=0 id port
     while read -r line; do
         # shellcheck disable=SC2086
         set -- $line
         if pid=$(live_pid "$1" "$2"); then
             id=
             [ "$3" = jobmanager ] || id=", resource id $(cat "$flink_dir/$3.id" 2>/dev/null)"
+            port=$(flink_metrics_port "$3") && id+=", metrics http://localhost:$port/metrics"
             echo "$3 running (pid $pid$id)"
             running=1
         else

@@ -45,6 +45,29 @@ job_in_state() { # job_id state: 0 when the job is in that state, else 1
     [ "$(job_state "$1")" = "$2" ]
 }
 
+# The job's own counters (docs/operations.md, "Metrics") as the TaskManagers' Prometheus reporters serve them,
+# summed over every running TaskManager, operator and subtask: one "name value" line each, sorted; the name is
+# batches_applied, resets, nonfinite_values, drift_events, or dead_letters.<reason>. Fails when a running
+# TaskManager's reporter does not answer. A restarted task counts from 0 again (its series are new).
+job_counters() { # job_id
+    local f name port scraped=
+    for f in "$flink_dir"/taskmanager-*.pid; do
+        name=$(basename "$f" .pid)
+        taskmanager_pid "${name#taskmanager-}" >/dev/null || continue
+        port=$(flink_metrics_port "$name") || return 1
+        scraped+=$(curl -sf --max-time 5 "http://localhost:$port/metrics")$'\n' || return 1
+    done
+    awk -v job="job_id=\"$1\"" '
+        index($0, "flink_taskmanager_job_task_operator_qparams_") == 1 && index($0, job) {
+            name = $0
+            sub(/\{.*/, "", name)
+            sub(/^flink_taskmanager_job_task_operator_qparams_/, "", name)
+            if (match($0, /reason="[^"]*"/)) name = "dead_letters." substr($0, RSTART + 8, RLENGTH - 9)
+            sum[name] += $NF
+        }
+        END { for (name in sum) printf "%s %d\n", name, sum[name] }' <<<"$scraped" | sort
+}
+
 # Every subtask of the job as a JSON array of {vertex, subtask, attempt, status, taskmanager} (the resource id
 # it runs on), read vertex by vertex: each vertex's answer is one consistent view of its subtasks.
 job_subtasks() { # job_id

@@ -7,7 +7,8 @@
 # cluster, jobs, wait_until). Then named checks and the closing "N passed, M failed" line (finish), the
 # prerequisites, and starting and stopping the servers: everything a test starts is stopped, by PID, on
 # any exit. Ports: NAME_KAFKA_PORT (default <digit>9092; the controller one above),
-# NAME_FLINK_REST_PORT (<digit>8081), NAME_FLINK_RPC_PORT (<digit>6123), NAME in capitals.
+# NAME_FLINK_REST_PORT (<digit>8081), NAME_FLINK_RPC_PORT (<digit>6123), NAME_FLINK_METRICS_PORTS (the
+# Prometheus reporters', <digit>8090-<digit>8099), NAME in capitals.
 # A test that starts processes of its own defines harness_cleanup to stop them.
 # shellcheck shell=bash disable=SC2034 # the variables are for the scripts that source this file
 
@@ -27,6 +28,8 @@ QPARAMS_FLINK_REST_PORT=$(_harness_port FLINK_REST_PORT "${2}8081")
 export QPARAMS_FLINK_REST_PORT
 QPARAMS_FLINK_RPC_PORT=$(_harness_port FLINK_RPC_PORT "${2}6123")
 export QPARAMS_FLINK_RPC_PORT
+QPARAMS_FLINK_METRICS_PORTS=$(_harness_port FLINK_METRICS_PORTS "${2}8090-${2}8099")
+export QPARAMS_FLINK_METRICS_PORTS
 # shellcheck source=bin/lib/jobs.sh
 source "$root/bin/lib/jobs.sh"
 

@@ -1,5 +1,6 @@
 package io.qparams.job;
 
+import org.apache.flink.configuration.Configuration;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -10,6 +11,7 @@ import io.qparams.job.testutil.JobUnderTest;
 import io.qparams.job.testutil.JsonBatches;
 import io.qparams.job.testutil.MiniClusters;
 import io.qparams.job.testutil.QParamsAssertions;
+import io.qparams.job.testutil.ReportedMetrics;
 import io.qparams.job.testutil.TopicReader;
 import io.qparams.observers.BatchMinMax;
 import io.qparams.observers.Observer;
@@ -18,6 +20,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,6 +30,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static io.qparams.job.testutil.ObserverYaml.rule;
@@ -37,12 +41,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Bad records reach the DLQ with their reasons while good ones keep flowing; resets restart
- * observers.
+ * observers. The job's counters (batches applied, dead letters by reason class, resets) say the
+ * same, summed over subtasks.
  */
 class DeadLettersAndResetITCase {
     @RegisterExtension static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
 
-    @RegisterExtension static final MiniClusterExtension FLINK = MiniClusters.oneTaskManager(4);
+    static final ReportedMetrics METRICS = new ReportedMetrics();
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK =
+            MiniClusters.oneTaskManager(4, METRICS.addTo(new Configuration()));
 
     static final String CONFIG =
             withNonfinite(
@@ -65,7 +74,8 @@ class DeadLettersAndResetITCase {
 
     @Test
     void badRecordsGoToTheDeadLettersAndGoodOnesKeepFlowing() throws Exception {
-        try (JobUnderTest job = new JobUnderTest(KAFKA, dir, CONFIG, 2).start()) {
+        try (JobUnderTest job =
+                new JobUnderTest(KAFKA, dir, CONFIG, 2, "--max-batch-bytes", "4096").start()) {
             byte[] garbage = {0x00, 0x01, 'g', 'a', 'r', 'b', 'a', 'g', 'e'};
             byte[] nan =
                     "{\"shape\": [3], \"data\": [1.0, \"NaN\", 2.0]}"
@@ -89,7 +99,14 @@ class DeadLettersAndResetITCase {
                                     "layer.a",
                                     JsonBatches.stats(-3.0f, 0.5f)), // ok, batch 2
                             record(job.input, "layer.w.weight", three), // ok, batch 2
-                            record(job.input, "layer.\u0007bell", three)); // not a tensor name
+                            record(job.input, "layer.\u0007bell", three), // not a tensor name
+                            new ProducerRecord<>( // a step header that is no number
+                                    job.input,
+                                    null,
+                                    "layer.s".getBytes(StandardCharsets.UTF_8),
+                                    three,
+                                    new RecordHeaders().add("qparams.step", new byte[] {'x'})),
+                            record(job.input, "layer.big", new byte[4097])); // over the limit
             List<RecordMetadata> landed = KAFKA.produce(input);
             List<RecordMetadata> controlLanded =
                     KAFKA.produce(
@@ -102,10 +119,10 @@ class DeadLettersAndResetITCase {
 
             try (TopicReader dlq = TopicReader.deadLetters(KAFKA, job.dlq);
                     TopicReader out = TopicReader.qparams(KAFKA, job.output)) {
-                List<ConsumerRecord<byte[], byte[]>> dead = dlq.readAtLeast(7, TIMEOUT);
+                List<ConsumerRecord<byte[], byte[]>> dead = dlq.readAtLeast(9, TIMEOUT);
                 List<ConsumerRecord<byte[], byte[]>> good = out.readAtLeast(4, TIMEOUT);
 
-                int[] deadInputs = {1, 2, 3, 4, 6, 9};
+                int[] deadInputs = {1, 2, 3, 4, 6, 9, 10, 11};
                 for (int i : deadInputs) {
                     ConsumerRecord<byte[], byte[]> letter = find(dead, landed.get(i));
                     String reason = header(letter, "qparams.error");
@@ -152,6 +169,24 @@ class DeadLettersAndResetITCase {
                         List.of("layer.a#1", "layer.a#2", "layer.w.weight#1", "layer.w.weight#2"),
                         batches);
             }
+            METRICS.awaitCounts(
+                    job.jobId(),
+                    Map.ofEntries(
+                            Map.entry("batches_applied", 4L),
+                            Map.entry("resets", 0L),
+                            Map.entry("dead_letters.key", 2L), // no key, a bell in the name
+                            Map.entry("dead_letters.decode", 1L),
+                            Map.entry("dead_letters.nonfinite", 1L),
+                            Map.entry("dead_letters.no_rule", 1L),
+                            Map.entry("dead_letters.observer", 1L), // the channel count
+                            Map.entry("dead_letters.step", 1L),
+                            Map.entry("dead_letters.size", 1L),
+                            Map.entry("dead_letters.control", 1L),
+                            // registered at 0; what moves them comes with other work (hygiene,
+                            // drift)
+                            Map.entry("nonfinite_values", 0L),
+                            Map.entry("drift_events", 0L)),
+                    TIMEOUT);
         }
     }
 
@@ -211,6 +246,10 @@ class DeadLettersAndResetITCase {
                                     tensor,
                                     JsonBatches.stats(stats[4][0], stats[4][1]))));
             List<ConsumerRecord<byte[], byte[]>> records = out.readAtLeast(5, TIMEOUT);
+            METRICS.awaitCounts(
+                    job.jobId(),
+                    Map.of("batches_applied", 5L, "resets", 1L, "dead_letters.control", 1L),
+                    TIMEOUT);
 
             Observer observer = ObserverConfigSource.defaults().config().observerFor(tensor);
             ObserverState replay = observer.initialState();

@@ -104,7 +104,7 @@ public final class BatchMinMax {
             if (!Float.isFinite(min[c]) || !Float.isFinite(max[c])) {
                 String what =
                         Float.isNaN(min[c]) || Float.isNaN(max[c]) ? "NaN" : "infinite values";
-                throw new InvalidBatchException(
+                throw InvalidBatchException.nonFinite(
                         "batch holds "
                                 + what
                                 + (perChannel ? " in channel " + c : "")

@@ -425,7 +425,7 @@ public final class BatchReducer {
         if (policy == NonFinitePolicy.IGNORE) {
             for (int c = 0; c < channels; c++) {
                 if (min[c] == Float.POSITIVE_INFINITY && max[c] == Float.NEGATIVE_INFINITY) {
-                    throw new InvalidBatchException(
+                    throw InvalidBatchException.nonFinite(
                             "batch holds no finite values"
                                     + (perChannel ? " in channel " + c : "")
                                     + " (nonfinite: ignore)");

@@ -87,7 +87,7 @@ public final class BatchDecoder {
             // Reasons may quote the producer's text (a header key, a dtype): one line, whatever it
             // holds.
             String reason = Reasons.oneLine(e.getMessage());
-            throw reason.equals(e.getMessage()) ? e : new InvalidBatchException(reason);
+            throw reason.equals(e.getMessage()) ? e : e.withMessage(reason);
         } catch (JsonProcessingException e) {
             throw new InvalidBatchException("invalid JSON: " + jsonProblem(e));
         } catch (IOException e) {

@@ -17,6 +17,7 @@ import static io.qparams.connectors.batch.Fixtures.npy;
 import static io.qparams.connectors.batch.Fixtures.perChannel;
 import static io.qparams.connectors.batch.Fixtures.perTensor;
 import static io.qparams.connectors.batch.Fixtures.utf8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -423,6 +424,9 @@ class MalformedBatchTest {
         assertFalse(message.contains("\n") || message.contains("\r"), message);
         boolean matches = Arrays.stream(reason.split("\\|")).anyMatch(message::contains);
         assertTrue(matches, "reason '" + message + "' should contain '" + reason + "'");
+        // The job counts non-finite refusals apart (dead letters of reason class nonfinite).
+        boolean nonFinite = reason.matches(".*(NaN|infinite values|no finite values).*");
+        assertEquals(nonFinite, e.isNonFinite(), "a non-finite refusal? " + message);
     }
 
     @Test

@@ -10,6 +10,8 @@ import io.qparams.connectors.kafka.KafkaInput;
 import io.qparams.connectors.records.StepHeaders;
 import io.qparams.connectors.records.TensorNames;
 import io.qparams.job.ObserverConfigSource;
+import io.qparams.job.metrics.JobMetrics;
+import io.qparams.job.metrics.JobMetrics.Refusal;
 import io.qparams.job.records.TensorEvent;
 import io.qparams.observers.BatchMinMax;
 import io.qparams.observers.InvalidBatchException;
@@ -25,6 +27,7 @@ public final class DecodeAndReduce extends ProcessFunction<KafkaInput, TensorEve
     private final ObserverConfigSource configSource;
     private final int maxBatchBytes;
     private transient BatchPipeline pipeline;
+    private transient JobMetrics metrics;
 
     /**
      * @param maxBatchBytes larger values are refused before any parsing
@@ -37,14 +40,19 @@ public final class DecodeAndReduce extends ProcessFunction<KafkaInput, TensorEve
     @Override
     public void open(OpenContext openContext) {
         pipeline = new BatchPipeline(configSource.config(), maxBatchBytes);
+        metrics = JobMetrics.decodeAndReduce(getRuntimeContext().getMetricGroup());
     }
 
     @Override
     public void processElement(KafkaInput record, Context ctx, Collector<TensorEvent> out) {
+        Refusal stage = Refusal.KEY; // what a refusal is counted as: each step moves it on
         try {
             String tensor = TensorNames.of(record.key);
+            stage = Refusal.STEP;
             StepHeaders.Step step = StepHeaders.parse(record.step, record.worldSize, record.rank);
+            stage = Refusal.NO_RULE;
             int rule = pipeline.ruleFor(tensor);
+            stage = Refusal.DECODE;
             BatchMinMax batch = pipeline.decode(rule, record.value, record.contentType);
             if (step != null) {
                 // An empty shard still counts: its rank has arrived for the step.
@@ -54,6 +62,10 @@ public final class DecodeAndReduce extends ProcessFunction<KafkaInput, TensorEve
                 out.collect(TensorEvent.batch(tensor, rule, batch, record));
             }
         } catch (InvalidBatchException e) {
+            metrics.deadLetter(
+                    stage == Refusal.DECODE
+                            ? Refusal.ofDecode(e, record.value, maxBatchBytes)
+                            : stage);
             ctx.output(DeadLetterTag.DEAD_LETTERS, DeadLetter.of(record, e.getMessage()));
         }
     }

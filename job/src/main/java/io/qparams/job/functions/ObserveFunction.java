@@ -13,6 +13,8 @@ import io.qparams.connectors.records.MergedStep;
 import io.qparams.connectors.records.RecordSource;
 import io.qparams.job.JobOptions.IncompleteSteps;
 import io.qparams.job.ObserverConfigSource;
+import io.qparams.job.metrics.JobMetrics;
+import io.qparams.job.metrics.JobMetrics.Refusal;
 import io.qparams.job.records.PendingStep;
 import io.qparams.job.records.TensorEvent;
 import io.qparams.job.serializers.ObserverStateSerializer;
@@ -48,6 +50,8 @@ public final class ObserveFunction
     private transient ValueState<ObserverState> observerState;
     private transient DataParallelSteps steps;
     private transient DriftHistoryState drift;
+    private transient JobMetrics metrics;
+    private transient ObserverDeadLetters deadLetters;
 
     /**
      * Processing time of this instance's first element or timer: about when it started, or was
@@ -100,6 +104,8 @@ public final class ObserveFunction
         observerState = getRuntimeContext().getState(observer);
         steps = new DataParallelSteps(getRuntimeContext(), ttl);
         drift = new DriftHistoryState(getRuntimeContext(), ttl);
+        metrics = JobMetrics.observe(getRuntimeContext().getMetricGroup());
+        deadLetters = new ObserverDeadLetters(metrics);
         // Here, not in the field's initializer: each attempt deserializes the function, and
         // deserialization leaves a transient field at 0 without running its initializer.
         activeSince = Long.MIN_VALUE;
@@ -111,10 +117,12 @@ public final class ObserveFunction
         markActive(ctx);
         if (event.reset) {
             for (PendingStep dropped : steps.clear()) {
-                refuseStep(ctx, dropped, "step " + dropped.step + " dropped by a reset");
+                deadLetters.refuseStep(
+                        ctx, dropped, Refusal.STEP, "step " + dropped.step + " dropped by a reset");
             }
             observerState.clear();
             drift.clear();
+            metrics.reset();
             return;
         }
         if (event.isShard()) {
@@ -122,13 +130,7 @@ public final class ObserveFunction
             return;
         }
         if (steps.active()) {
-            refuse(
-                    ctx,
-                    event,
-                    "tensor '"
-                            + event.tensor
-                            + "' takes data-parallel steps: a record without qparams.step headers"
-                            + " cannot join them (reset the tensor first)");
+            deadLetters.refuseMixing(ctx, event);
             return;
         }
         ObserverState state = observerState.value();
@@ -141,20 +143,14 @@ public final class ObserveFunction
         try {
             out.collect(observe(ctx, event.tensor, event.rule, state, batch, source, null));
         } catch (InvalidBatchException e) {
-            refuse(ctx, event, e.getMessage());
+            deadLetters.refuse(ctx, event, Refusal.OBSERVER, e.getMessage());
         }
     }
 
     private void shard(TensorEvent shard, Context ctx, Collector<QParamsOutput> out)
             throws Exception {
         if (!steps.active() && observerState.value() != null) {
-            refuse(
-                    ctx,
-                    shard,
-                    "tensor '"
-                            + shard.tensor
-                            + "' takes records without qparams.step headers: a data-parallel shard"
-                            + " cannot join them (reset the tensor first)");
+            deadLetters.refuseMixing(ctx, shard);
             return;
         }
         long now = ctx.timerService().currentProcessingTime();
@@ -167,9 +163,10 @@ public final class ObserveFunction
             case DUPLICATE: // a producer's retry: the step has this rank's shard already
                 break;
             case LATE:
-                refuse(
+                deadLetters.refuse(
                         ctx,
                         shard,
+                        Refusal.STEP,
                         "rank "
                                 + shard.rank
                                 + " of step "
@@ -179,9 +176,10 @@ public final class ObserveFunction
                                 + " was applied");
                 return;
             case OTHER_WORLD_SIZE:
-                refuse(
+                deadLetters.refuse(
                         ctx,
                         shard,
+                        Refusal.STEP,
                         "world size "
                                 + shard.worldSize
                                 + " differs from the "
@@ -227,11 +225,16 @@ public final class ObserveFunction
     private void applyDue(Context ctx, long timeUp, Collector<QParamsOutput> out) throws Exception {
         for (PendingStep step : steps.takeDue(timeUp)) {
             if (step.refusal() != null) {
-                refuseStep(ctx, step, "step " + step.step + " not applied: " + step.refusal());
-            } else if (!step.isComplete() && incompleteSteps == IncompleteSteps.DLQ) {
-                refuseStep(
+                deadLetters.refuseStep(
                         ctx,
                         step,
+                        Refusal.STEP,
+                        "step " + step.step + " not applied: " + step.refusal());
+            } else if (!step.isComplete() && incompleteSteps == IncompleteSteps.DLQ) {
+                deadLetters.refuseStep(
+                        ctx,
+                        step,
+                        Refusal.STEP,
                         "step "
                                 + step.step
                                 + ": "
@@ -266,7 +269,11 @@ public final class ObserveFunction
         try {
             out.collect(observe(ctx, tensor, step.rule, state, batch, source, merged));
         } catch (InvalidBatchException e) {
-            refuseStep(ctx, step, "step " + step.step + " not applied: " + e.getMessage());
+            deadLetters.refuseStep(
+                    ctx,
+                    step,
+                    Refusal.OBSERVER,
+                    "step " + step.step + " not applied: " + e.getMessage());
         }
     }
 
@@ -285,22 +292,12 @@ public final class ObserveFunction
             throws Exception {
         byte[] record = pipeline.observe(tensor, rule, state, batch, source, merged, drift);
         observerState.update(state);
+        metrics.batchApplied();
         byte[] event = pipeline.driftEvent();
         if (event != null) {
             ctx.output(DriftEventTag.DRIFT_EVENTS, new QParamsOutput(tensor, event));
+            metrics.driftEvent();
         }
         return new QParamsOutput(tensor, record);
-    }
-
-    /** One refused batch or shard to the dead letters. */
-    private static void refuse(Context ctx, TensorEvent event, String reason) {
-        ctx.output(DeadLetterTag.DEAD_LETTERS, ObserverDeadLetters.of(event, reason));
-    }
-
-    /** A whole step to the dead letters. */
-    private static void refuseStep(Context ctx, PendingStep step, String reason) {
-        ctx.output(
-                DeadLetterTag.DEAD_LETTERS,
-                ObserverDeadLetters.ofStep(ctx.getCurrentKey(), step, reason));
     }
 }

@@ -1,7 +1,12 @@
 package io.qparams.job.functions;
 
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+
 import io.qparams.connectors.batch.StatsJson;
 import io.qparams.connectors.kafka.DeadLetter;
+import io.qparams.connectors.kafka.QParamsOutput;
+import io.qparams.job.metrics.JobMetrics;
+import io.qparams.job.metrics.JobMetrics.Refusal;
 import io.qparams.job.records.PendingStep;
 import io.qparams.job.records.TensorEvent;
 import io.qparams.observers.BatchMinMax;
@@ -9,15 +14,61 @@ import io.qparams.observers.BatchMinMax;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The dead letters of the observe operator: past the keyBy only the reduced batch is left of a
- * record, so a refused batch or shard goes to the DLQ as JSON stats (replaying them is applying the
- * same min/max), with the step headers it came with.
+ * The dead letters of the observe operator, sent to the side output and counted by reason class:
+ * past the keyBy only the reduced batch is left of a record, so a refused batch or shard goes to
+ * the DLQ as JSON stats (replaying them is applying the same min/max), with the step headers it
+ * came with.
  */
 final class ObserverDeadLetters {
-    private ObserverDeadLetters() {}
+    private final JobMetrics metrics;
+
+    ObserverDeadLetters(JobMetrics metrics) {
+        this.metrics = metrics;
+    }
+
+    /** One refused batch or shard. */
+    void refuse(
+            KeyedProcessFunction<String, TensorEvent, QParamsOutput>.Context ctx,
+            TensorEvent event,
+            Refusal why,
+            String reason) {
+        metrics.deadLetter(why);
+        ctx.output(DeadLetterTag.DEAD_LETTERS, of(event, reason));
+    }
+
+    /**
+     * A batch without step headers for a tensor that takes data-parallel steps, or a shard for one
+     * that takes records without them: one tensor's state never mixes the two.
+     */
+    void refuseMixing(
+            KeyedProcessFunction<String, TensorEvent, QParamsOutput>.Context ctx,
+            TensorEvent event) {
+        String conflict =
+                event.isShard()
+                        ? "' takes records without qparams.step headers: a data-parallel shard"
+                        : "' takes data-parallel steps: a record without qparams.step headers";
+        refuse(
+                ctx,
+                event,
+                Refusal.STEP,
+                "tensor '"
+                        + event.tensor
+                        + conflict
+                        + " cannot join them (reset the tensor first)");
+    }
+
+    /** A whole step: one dead letter, counted once. */
+    void refuseStep(
+            KeyedProcessFunction<String, TensorEvent, QParamsOutput>.Context ctx,
+            PendingStep step,
+            Refusal why,
+            String reason) {
+        metrics.deadLetter(why);
+        ctx.output(DeadLetterTag.DEAD_LETTERS, ofStep(ctx.getCurrentKey(), step, reason));
+    }
 
     /** One refused batch or shard, from its own record. */
-    static DeadLetter of(TensorEvent event, String reason) {
+    private static DeadLetter of(TensorEvent event, String reason) {
         DeadLetter letter =
                 new DeadLetter(
                         event.tensor.getBytes(StandardCharsets.UTF_8),
@@ -36,7 +87,7 @@ final class ObserverDeadLetters {
     }
 
     /** A whole step: its merged shards, its last shard's source, its step and world size. */
-    static DeadLetter ofStep(String tensor, PendingStep step, String reason) {
+    private static DeadLetter ofStep(String tensor, PendingStep step, String reason) {
         BatchMinMax batch = step.batch();
         DeadLetter letter =
                 new DeadLetter(
