@@ -4,7 +4,8 @@
 # CLI (bin/lib/jobs.sh, exactly-once, parallelism 2), a torch model's activations and weights sent
 # from Python (examples/python/producer.py), and every qparams record checked bit for bit against
 # torch's own observers (examples/python/consumer.py), exported in every format by bin/qparams export
-# (checked against the consumer's records, e2e/lib/check_exports.py) and read again with kcat; bad records of
+# (checked against the consumer's records, e2e/lib/check_exports.py) and read again with kcat; every record's
+# drift fields and the drift events re-derived in Python (e2e/lib/check_drift.py); bad records of
 # each class and resets, then the job's counters, scraped from the TaskManagers' Prometheus reporters, equal
 # what was sent. Then the torch loop (qparams.torch, e2e/lib/torch_loop.py and torch_ddp.py) through a second
 # job: single-process and data-parallel calibration equal torch's own, also across a TaskManager kill.
@@ -117,6 +118,20 @@ check "kcat: classifier.softmax.output after $batches batches is a reduce_range 
     softmax_is_reduce_range_minmax
 check "kcat: no dead letters in activations.dlq" test "$(kcat_read activations.dlq | grep -c .)" = 0
 
+# ---- drift (e2e/observers.yaml's rule): each record's drift fields and the events topic, re-derived ----
+drift_events=$("$python" e2e/lib/check_drift.py count --records "$QPARAMS_VAR_DIR/qparams.jsonl" \
+    --config e2e/observers.yaml)
+events_read() { # the events topic holds (at least) the events the records call for
+    kcat_read qparams.events >"$QPARAMS_VAR_DIR/events.jsonl"
+    [ "$(grep -c . "$QPARAMS_VAR_DIR/events.jsonl")" -ge "${drift_events:-1}" ]
+}
+# The events commit with the records' checkpoint, each sink on its own: wait for them.
+check "kcat reads the $drift_events drift events the records call for from qparams.events" \
+    wait_until 60 1 events_read
+drift_out=$("$python" e2e/lib/check_drift.py check --records "$QPARAMS_VAR_DIR/qparams.jsonl" \
+    --events "$QPARAMS_VAR_DIR/events.jsonl" --config e2e/observers.yaml --schema-dir docs/schema)
+tally drift "$drift_out" $? "each watched record's verdict and each event, re-derived in Python"
+
 # ---- the job ran through without a restart, on both TaskManagers ----
 never_restarted() {
     flink_rest "jobs/$job_id" | jq -e '.state == "RUNNING" and .timestamps.RESTARTING == 0' >/dev/null \
@@ -146,9 +161,10 @@ kcat_send qparams.control -k e2e.metrics.weight <<<'{"op": "reset"}'
 kcat_send qparams.control -k e2e.metrics.nan <<<'{"op": "reset"}'
 expected_counters=$(printf '%s\n' "batches_applied $((expected + 1))" "dead_letters.control 1" \
     "dead_letters.decode 1" "dead_letters.key 1" "dead_letters.no_rule 0" "dead_letters.nonfinite 1" \
-    "dead_letters.observer 1" "dead_letters.size 0" "dead_letters.step 1" "resets 2")
+    "dead_letters.observer 1" "dead_letters.size 0" "dead_letters.step 1" "drift_events $drift_events" \
+    "resets 2")
 counted() { # the counters above, as the reporters serve them now
-    job_counters "$job_id" | grep -E '^(batches_applied|dead_letters\.|resets )'
+    job_counters "$job_id" | grep -E '^(batches_applied|dead_letters\.|drift_events |resets )'
 }
 counted_as_sent() { [ "$(counted)" = "$expected_counters" ]; }
 # Counters move as the records are processed; the reporters read them on each scrape.
