@@ -33,7 +33,9 @@ import java.time.Duration;
  *
  * <p>Data-parallel shards (CONTRACT section 7) wait in {@link DataParallelSteps} until every rank
  * of their step has arrived, or the step timeout (processing time, a timer) has passed; then the
- * step's merged shards are ONE update and one record, steps in increasing order.
+ * step's merged shards are ONE update and one record, steps in increasing order. A tensor a drift
+ * rule watches keeps its recent scales in {@link DriftHistoryState}; the first record of each drift
+ * episode also sends its event to {@link DriftEventTag#DRIFT_EVENTS}.
  */
 public final class ObserveFunction
         extends KeyedProcessFunction<String, TensorEvent, QParamsOutput> {
