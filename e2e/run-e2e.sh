@@ -22,7 +22,7 @@
 #   E2E_FLINK_METRICS_PORTS  the Prometheus reporters' port range (18090-18099)
 set -uo pipefail
 # shellcheck source=e2e/lib/harness.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/harness.sh" e2e 1
+source "$(dirname "${BASH_SOURCE[0]}")/lib/harness.sh" e2e 10000
 
 batches=${E2E_BATCHES:-50}
 sent_dir=$QPARAMS_VAR_DIR/sent

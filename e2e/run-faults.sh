@@ -34,7 +34,7 @@
 #   FAULTS_FLINK_METRICS_PORTS  the Prometheus reporters' port range (28090-28099)
 set -uo pipefail
 # shellcheck source=e2e/lib/harness.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/harness.sh" faults 2
+source "$(dirname "${BASH_SOURCE[0]}")/lib/harness.sh" faults 20000
 # shellcheck source=e2e/faults/lib.sh
 source "$root/e2e/faults/lib.sh"
 

@@ -18,12 +18,13 @@
 #
 # Needs: a JDK 17 (keytool), Maven, curl, jq, /usr/bin/python3 with confluent_kafka.
 #
-#   SECURE_KAFKA_PORT, SECURE_FLINK_REST_PORT, SECURE_FLINK_RPC_PORT  ports (39092, controller 39093, mTLS 39094;
-#                                                                     38081, 36123)
-#   SECURE_FLINK_METRICS_PORTS  the Prometheus reporters' port range (38090-38099)
+#   SECURE_KAFKA_PORT, SECURE_FLINK_REST_PORT, SECURE_FLINK_RPC_PORT  ports (12092, controller 12093, mTLS 12094;
+#                                                                     11081, 9123; below the ephemeral range, see
+#                                                                     e2e/lib/harness.sh)
+#   SECURE_FLINK_METRICS_PORTS  the Prometheus reporters' port range (11090-11099)
 set -uo pipefail
 # shellcheck source=e2e/lib/harness.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/harness.sh" secure 3
+source "$(dirname "${BASH_SOURCE[0]}")/lib/harness.sh" secure 3000
 export QPARAMS_KAFKA_SECURITY=sasl_ssl
 # shellcheck source=bin/lib/kafka.sh
 source "$root/bin/lib/kafka.sh" # kafka_tool: Kafka's CLI tools as the broker's admin

@@ -1,18 +1,22 @@
 # Sourced by every e2e script (e2e/run-e2e.sh, e2e/run-faults.sh), before anything else:
 #
-#   source "$(dirname "${BASH_SOURCE[0]}")/lib/harness.sh" NAME PORT_DIGIT
+#   source "$(dirname "${BASH_SOURCE[0]}")/lib/harness.sh" NAME PORT_BASE
 #
 # The prelude: the repo root as working directory, this test's own ports and folder (var/NAME, so a
 # broker or cluster of yours on the default ports is left alone), the bin/lib libraries (broker,
 # cluster, jobs, wait_until). Then named checks and the closing "N passed, M failed" line (finish), the
 # prerequisites, and starting and stopping the servers: everything a test starts is stopped, by PID, on
-# any exit. Ports: NAME_KAFKA_PORT (default <digit>9092; the controller one above),
-# NAME_FLINK_REST_PORT (<digit>8081), NAME_FLINK_RPC_PORT (<digit>6123), NAME_FLINK_METRICS_PORTS (the
-# Prometheus reporters', <digit>8090-<digit>8099), NAME in capitals.
+# any exit. Ports, each PORT_BASE plus Flink's or Kafka's default: NAME_KAFKA_PORT (BASE+9092; the
+# controller one above), NAME_FLINK_REST_PORT (BASE+8081), NAME_FLINK_RPC_PORT (BASE+6123),
+# NAME_FLINK_METRICS_PORTS (the Prometheus reporters', BASE+8090-BASE+8099), NAME in capitals. Every
+# fixed port stays below Linux's ephemeral range (32768-60999 by default): a port in it can be taken, at
+# any moment, by the local end of some outgoing connection or by a server that asked for any free port
+# (Flink's own blob, data and RPC ports), and the broker then fails to start with "Address already in
+# use" (it did once, in CI: the secured test's ports were 39092-39094).
 # A test that starts processes of its own defines harness_cleanup to stop them.
 # shellcheck shell=bash disable=SC2034 # the variables are for the scripts that source this file
 
-[ $# = 2 ] || { echo "usage: source e2e/lib/harness.sh NAME PORT_DIGIT" >&2; exit 2; }
+[ $# = 2 ] || { echo "usage: source e2e/lib/harness.sh NAME PORT_BASE" >&2; exit 2; }
 harness_name=$1
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root" || exit 1
@@ -21,14 +25,14 @@ _harness_port() { # NAME_suffix default
     echo "${!variable:-$2}"
 }
 export QPARAMS_VAR_DIR=$root/var/$harness_name
-QPARAMS_KAFKA_PORT=$(_harness_port KAFKA_PORT "${2}9092")
+QPARAMS_KAFKA_PORT=$(_harness_port KAFKA_PORT $(($2 + 9092)))
 export QPARAMS_KAFKA_PORT
 export QPARAMS_KAFKA_CONTROLLER_PORT=$((QPARAMS_KAFKA_PORT + 1))
-QPARAMS_FLINK_REST_PORT=$(_harness_port FLINK_REST_PORT "${2}8081")
+QPARAMS_FLINK_REST_PORT=$(_harness_port FLINK_REST_PORT $(($2 + 8081)))
 export QPARAMS_FLINK_REST_PORT
-QPARAMS_FLINK_RPC_PORT=$(_harness_port FLINK_RPC_PORT "${2}6123")
+QPARAMS_FLINK_RPC_PORT=$(_harness_port FLINK_RPC_PORT $(($2 + 6123)))
 export QPARAMS_FLINK_RPC_PORT
-QPARAMS_FLINK_METRICS_PORTS=$(_harness_port FLINK_METRICS_PORTS "${2}8090-${2}8099")
+QPARAMS_FLINK_METRICS_PORTS=$(_harness_port FLINK_METRICS_PORTS "$(($2 + 8090))-$(($2 + 8099))")
 export QPARAMS_FLINK_METRICS_PORTS
 # shellcheck source=bin/lib/jobs.sh
 source "$root/bin/lib/jobs.sh"
@@ -40,6 +44,18 @@ passed=0
 failed=0
 
 say() { echo "$harness_name [$((SECONDS - harness_started))s]: $*" >&2; }
+# A warning for a port set (by NAME_..._PORT) inside the ephemeral range, where it can be taken (see above).
+_harness_warn_ephemeral() {
+    local low high port
+    read -r low high </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || return 0
+    for port in "$QPARAMS_KAFKA_PORT" "$QPARAMS_KAFKA_CONTROLLER_PORT" $((QPARAMS_KAFKA_PORT + 2)) \
+        "$QPARAMS_FLINK_REST_PORT" "$QPARAMS_FLINK_RPC_PORT" "${QPARAMS_FLINK_METRICS_PORTS%-*}" \
+        "${QPARAMS_FLINK_METRICS_PORTS#*-}"; do
+        if [ "$port" -ge "$low" ] && [ "$port" -le "$high" ]; then
+            say "warning: port $port is in this machine's ephemeral range ($low-$high): a start can fail with \"Address already in use\""
+        fi
+    done
+}
 result() { # ok|fail name
     if [ "$1" = ok ]; then
         passed=$((passed + 1))
@@ -54,6 +70,8 @@ check() { # name command...: one named check, passed when the command succeeds
     shift
     if "$@"; then result ok "$name"; else result fail "$name"; fi
 }
+
+_harness_warn_ephemeral
 
 # The test's own processes (harness_cleanup), then the cluster and the broker; a no-op when stopped already.
 servers_stop() {
