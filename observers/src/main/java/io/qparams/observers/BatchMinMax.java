@@ -5,17 +5,35 @@ import java.util.Arrays;
 /**
  * One batch reduced to what an observer needs: {@code torch.aminmax} of the whole tensor (vectors
  * of length 1) or of each channel row (length C). This, not the tensor, is what crosses the network
- * in the streaming job, and what pre-reduced JSON stats decode to.
+ * in the streaming job, and what pre-reduced JSON stats decode to. A decoded tensor also carries
+ * what it held ({@link ValueCounts}) for the record; the counts are not part of equality (they do
+ * not change what the batch does to an observer).
  */
 public final class BatchMinMax {
     private final float[] min;
     private final float[] max;
     private final boolean perChannel;
+    private final ValueCounts counts;
 
     private BatchMinMax(float[] min, float[] max, boolean perChannel) {
+        this(min, max, perChannel, null);
+    }
+
+    private BatchMinMax(float[] min, float[] max, boolean perChannel, ValueCounts counts) {
         this.min = min;
         this.max = max;
         this.perChannel = perChannel;
+        this.counts = counts;
+    }
+
+    /** The same batch, carrying what its tensor held (null: nothing known, as for stats). */
+    public BatchMinMax withCounts(ValueCounts counts) {
+        return new BatchMinMax(min, max, perChannel, counts);
+    }
+
+    /** What the decoded tensor held, or null for pre-reduced stats. */
+    public ValueCounts counts() {
+        return counts;
     }
 
     public static BatchMinMax perTensor(float min, float max) {

@@ -23,6 +23,10 @@ import java.util.Arrays;
  * <p>{@link #acceptFloat32} takes float32 bytes as they arrive (an NPY record's data) and, when the
  * JVM runs with {@code --add-modules jdk.incubator.vector}, reduces them in place with {@link
  * FusedFloat32}, several times faster than copy + accept; otherwise it copies and accepts.
+ *
+ * <p>The same pass counts the values that are non-finite and those that are zero ({@link
+ * ValueCounts}, the record's {@code nonfinite} and {@code zeros}): in the vector kernels as they
+ * reduce, or, for float chunks, over each chunk while it is in cache.
  */
 public final class BatchReducer {
     private final NonFinitePolicy policy;
@@ -36,6 +40,9 @@ public final class BatchReducer {
     private final float[] min;
     private final float[] max;
     private long position;
+
+    /** [0] the non-finite values so far, [1] the zeros. */
+    private final long[] tally = new long[2];
 
     /**
      * Beyond this index a chunk is copied into {@link #window} before the lane kernels run, so the
@@ -160,8 +167,10 @@ public final class BatchReducer {
                     "more elements than the shape holds: " + (position + count) + " > " + numel);
         }
         if (count <= 0) {
-            // nothing to reduce
-        } else if (policy == NonFinitePolicy.IGNORE) {
+            return;
+        }
+        count(values, from, to);
+        if (policy == NonFinitePolicy.IGNORE) {
             acceptFinite(values, from, to);
         } else if (!perChannel || inner == 1) {
             accumulateLanes(values, from, to);
@@ -197,7 +206,7 @@ public final class BatchReducer {
             fusedDecided = true;
         }
         if (fused != null) {
-            fused.accept(src, offset, count, order, position, min, max);
+            fused.accept(src, offset, count, order, position, min, max, tally);
             position += count;
             return;
         }
@@ -216,6 +225,22 @@ public final class BatchReducer {
             floats.get(decoded, 0, n);
             accept(decoded, 0, n);
         }
+    }
+
+    /**
+     * Adds the chunk's non-finite values and zeros to {@link #tally}, branch-free on the bits (see
+     * {@link VectorKernels}); the chunk has just been decoded, so this reads it from cache.
+     */
+    private void count(float[] values, int from, int to) {
+        long nonFinite = 0;
+        long zeros = 0;
+        for (int i = from; i < to; i++) {
+            int magnitude = Float.floatToRawIntBits(values[i]) & 0x7fffffff;
+            nonFinite += (Float.floatToRawIntBits(Float.MAX_VALUE) - magnitude) >>> 31;
+            zeros += (magnitude - 1) >>> 31;
+        }
+        tally[0] += nonFinite;
+        tally[1] += zeros;
     }
 
     /**
@@ -404,11 +429,16 @@ public final class BatchReducer {
         }
     }
 
+    /** What the batch held so far: its values, non-finite values and zeros. */
+    public ValueCounts counts() {
+        return new ValueCounts(position, tally[0], tally[1]);
+    }
+
     /**
-     * The batch's min/max, after the non-finite policy.
+     * The batch's min/max, after the non-finite policy, with its {@link #counts}.
      *
      * @throws InvalidBatchException if fewer elements arrived than the shape holds, or the policy
-     *     refuses the batch
+     *     refuses the batch (the exception then carries the counts)
      */
     public BatchMinMax finish() throws InvalidBatchException {
         if (numel == 0) {
@@ -422,13 +452,15 @@ public final class BatchReducer {
         if (fused != null) {
             fused.finish(min, max);
         }
+        ValueCounts counts = counts();
         if (policy == NonFinitePolicy.IGNORE) {
             for (int c = 0; c < channels; c++) {
                 if (min[c] == Float.POSITIVE_INFINITY && max[c] == Float.NEGATIVE_INFINITY) {
                     throw InvalidBatchException.nonFinite(
-                            "batch holds no finite values"
-                                    + (perChannel ? " in channel " + c : "")
-                                    + " (nonfinite: ignore)");
+                                    "batch holds no finite values"
+                                            + (perChannel ? " in channel " + c : "")
+                                            + " (nonfinite: ignore)")
+                            .withCounts(counts);
                 }
             }
         }
@@ -436,7 +468,12 @@ public final class BatchReducer {
                 perChannel
                         ? BatchMinMax.perChannel(min.clone(), max.clone())
                         : BatchMinMax.perTensor(min[0], max[0]);
-        return result.checkFinite(
-                policy == NonFinitePolicy.IGNORE ? NonFinitePolicy.PROPAGATE : policy);
+        try {
+            result.checkFinite(
+                    policy == NonFinitePolicy.IGNORE ? NonFinitePolicy.PROPAGATE : policy);
+        } catch (InvalidBatchException e) {
+            throw e.withCounts(counts);
+        }
+        return result.withCounts(counts);
     }
 }

@@ -82,7 +82,8 @@ final class FusedFloat32 {
 
     /**
      * Reduces the {@code count} floats at {@code src[offset]}, starting at stream index {@code
-     * position}.
+     * position}; adds how many were non-finite to {@code tally[0]}, how many zero to {@code
+     * tally[1]}.
      */
     void accept(
             byte[] src,
@@ -91,17 +92,25 @@ final class FusedFloat32 {
             ByteOrder order,
             long position,
             float[] min,
-            float[] max) {
+            float[] max,
+            long[] tally) {
         if (!runs) {
             VectorKernels.accumulate(
-                    src, offset, count, order, laneMin, laneMax, (int) (position % laneMin.length));
+                    src,
+                    offset,
+                    count,
+                    order,
+                    laneMin,
+                    laneMax,
+                    (int) (position % laneMin.length),
+                    tally);
             return;
         }
         long at = position;
         for (int i = 0; i < count; ) {
             int channel = channels == 1 ? 0 : (int) ((at / inner) % channels);
             int run = (int) Math.min(inner - at % inner, count - i);
-            long packed = VectorKernels.minMax(src, offset + i * Float.BYTES, run, order);
+            long packed = VectorKernels.minMax(src, offset + i * Float.BYTES, run, order, tally);
             fold(min, max, channel, (int) (packed >> 32), (int) packed);
             i += run;
             at += run;
@@ -163,9 +172,12 @@ final class FusedFloat32 {
                 for (int i = 0; i < n; i++) {
                     bytes.putFloat(1 + i * Float.BYTES, i == n / 2 ? -2.5f : i);
                 }
-                long packed = VectorKernels.minMax(bytes.array(), 1, n, order);
+                long[] tally = new long[2];
+                long packed = VectorKernels.minMax(bytes.array(), 1, n, order, tally);
                 if (Float.intBitsToFloat(sortable((int) (packed >> 32))) != -2.5f
-                        || Float.intBitsToFloat(sortable((int) packed)) != n - 1) {
+                        || Float.intBitsToFloat(sortable((int) packed)) != n - 1
+                        || tally[0] != 0
+                        || tally[1] != 1) {
                     return false;
                 }
             }

@@ -93,6 +93,20 @@ class BatchReducerTest {
         return new float[][] {min, max};
     }
 
+    /** The counts the record reports, by the float's own predicates rather than its bits. */
+    private static ValueCounts referenceCounts(float[] data) {
+        long nonFinite = 0;
+        long zeros = 0;
+        for (float v : data) {
+            if (Float.isNaN(v) || Float.isInfinite(v)) {
+                nonFinite++;
+            } else if (v == 0f) {
+                zeros++;
+            }
+        }
+        return new ValueCounts(data.length, nonFinite, zeros);
+    }
+
     private static Object reduce(
             float[] data,
             long[] shape,
@@ -117,8 +131,11 @@ class BatchReducerTest {
                 acceptBytes(reducer, data, random, chunkMode);
             }
             BatchMinMax result = reducer.finish();
+            assertEquals(referenceCounts(data), result.counts(), "counts, " + feed);
             return new float[][] {result.min(), result.max()};
         } catch (InvalidBatchException e) {
+            // Refused by the policy after the pass: the refusal still tells what the batch held.
+            assertEquals(referenceCounts(data), e.counts(), "counts of a refused batch, " + feed);
             String message = e.getMessage();
             return message.contains("no finite") ? "no finite values" : "non-finite";
         } finally {
