@@ -26,7 +26,7 @@ import java.util.Arrays;
  *
  * <p>The same pass counts the values that are non-finite and those that are zero ({@link
  * ValueCounts}, the record's {@code nonfinite} and {@code zeros}): in the vector kernels as they
- * reduce, or, for float chunks, over each chunk while it is in cache.
+ * reduce ({@link VectorKernels}), or, for float chunks, over each chunk while it is in cache.
  */
 public final class BatchReducer {
     private final NonFinitePolicy policy;
@@ -227,20 +227,9 @@ public final class BatchReducer {
         }
     }
 
-    /**
-     * Adds the chunk's non-finite values and zeros to {@link #tally}, branch-free on the bits (see
-     * {@link VectorKernels}); the chunk has just been decoded, so this reads it from cache.
-     */
+    /** Adds the chunk's non-finite values and zeros to {@link #tally}, while it is in cache. */
     private void count(float[] values, int from, int to) {
-        long nonFinite = 0;
-        long zeros = 0;
-        for (int i = from; i < to; i++) {
-            int magnitude = Float.floatToRawIntBits(values[i]) & 0x7fffffff;
-            nonFinite += (Float.floatToRawIntBits(Float.MAX_VALUE) - magnitude) >>> 31;
-            zeros += (magnitude - 1) >>> 31;
-        }
-        tally[0] += nonFinite;
-        tally[1] += zeros;
+        FusedFloat32.count(values, from, to, tally);
     }
 
     /**
@@ -429,8 +418,8 @@ public final class BatchReducer {
         }
     }
 
-    /** What the batch held so far: its values, non-finite values and zeros. */
-    public ValueCounts counts() {
+    /** What the batch held: complete once the kernels' lanes are folded (in finish). */
+    private ValueCounts counts() {
         return new ValueCounts(position, tally[0], tally[1]);
     }
 
@@ -450,7 +439,7 @@ public final class BatchReducer {
         }
         foldLanes();
         if (fused != null) {
-            fused.finish(min, max);
+            fused.finish(min, max, tally);
         }
         ValueCounts counts = counts();
         if (policy == NonFinitePolicy.IGNORE) {

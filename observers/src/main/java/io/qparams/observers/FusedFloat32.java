@@ -13,6 +13,10 @@ import java.util.Arrays;
  * <p>One of three layouts per reducer: the whole tensor into one min/max; per-channel runs of
  * {@code inner} values, each reduced into its channel; or, for short runs (ch_axis innermost, small
  * trailing dims), periodic lanes {@code lane[p % A]} folded into their channels at finish.
+ *
+ * <p>It also counts what {@link ValueCounts} reports, into the reducer's tally ([0] non-finite, [1]
+ * zeros): the zeros as the kernels reduce; the non-finite values only in a call whose min or max
+ * shows some (see {@link VectorKernels}).
  */
 final class FusedFloat32 {
     /** {@code sortable(bits(+inf))} and {@code sortable(bits(-inf))}: NaN sorts outside them. */
@@ -40,12 +44,22 @@ final class FusedFloat32 {
 
     private final int[] laneMax;
 
+    /** Per periodic lane, how many of its floats were not zero. */
+    private final int[] laneNonZero;
+
+    /** Floats that went into the periodic lanes since the last finish. */
+    private long laneValues;
+
+    /** The lanes hold a NaN or an infinity: every later call of the batch is counted again. */
+    private boolean laneNonFinite;
+
     private FusedFloat32(int channels, long inner, boolean runs, int period) {
         this.channels = channels;
         this.inner = inner;
         this.runs = runs;
         this.laneMin = runs ? null : new int[period];
         this.laneMax = runs ? null : new int[period];
+        this.laneNonZero = runs ? null : new int[period];
         if (!runs) {
             Arrays.fill(laneMin, SORTABLE_POSITIVE_INFINITY);
             Arrays.fill(laneMax, SORTABLE_NEGATIVE_INFINITY);
@@ -82,8 +96,8 @@ final class FusedFloat32 {
 
     /**
      * Reduces the {@code count} floats at {@code src[offset]}, starting at stream index {@code
-     * position}; adds how many were non-finite to {@code tally[0]}, how many zero to {@code
-     * tally[1]}.
+     * position}, and counts them into {@code tally} ([0] non-finite, [1] zeros; the periodic lanes'
+     * zeros at {@link #finish}).
      */
     void accept(
             byte[] src,
@@ -102,8 +116,13 @@ final class FusedFloat32 {
                     order,
                     laneMin,
                     laneMax,
-                    (int) (position % laneMin.length),
-                    tally);
+                    laneNonZero,
+                    (int) (position % laneMin.length));
+            laneValues += count;
+            if (laneNonFinite || VectorKernels.nonFiniteIn(laneMin, laneMax)) {
+                laneNonFinite = true;
+                tally[0] += VectorKernels.countNonFinite(src, offset, count, order);
+            }
             return;
         }
         long at = position;
@@ -118,17 +137,48 @@ final class FusedFloat32 {
     }
 
     /**
-     * Folds the periodic lanes into their channels (lane k holds channel {@code (k / inner) % C}).
+     * Folds the periodic lanes into their channels (lane k holds channel {@code (k / inner) % C}),
+     * and their zeros into {@code tally[1]}.
      */
-    void finish(float[] min, float[] max) {
+    void finish(float[] min, float[] max, long[] tally) {
         if (runs) {
             return;
         }
+        long nonZero = 0;
         for (int k = 0; k < laneMin.length; k++) {
             fold(min, max, (int) ((k / inner) % channels), laneMin[k], laneMax[k]);
+            nonZero += laneNonZero[k];
         }
+        tally[1] += laneValues - nonZero;
         Arrays.fill(laneMin, SORTABLE_POSITIVE_INFINITY);
         Arrays.fill(laneMax, SORTABLE_NEGATIVE_INFINITY);
+        Arrays.fill(laneNonZero, 0);
+        laneValues = 0;
+        laneNonFinite = false;
+    }
+
+    /**
+     * Counts {@code values[from, to)} into {@code tally} ([0] non-finite, [1] zeros) for {@link
+     * BatchReducer#accept}: with the Vector API when the fused path is on, else value by value.
+     */
+    static void count(float[] values, int from, int to, long[] tally) {
+        if (enabled) {
+            VectorKernels.count(values, from, to, tally);
+            return;
+        }
+        long nonZero = 0;
+        int largest = 0;
+        for (int i = from; i < to; i++) {
+            int magnitude = Float.floatToRawIntBits(values[i]) & 0x7fffffff;
+            nonZero += Math.min(magnitude, 1);
+            largest = Math.max(largest, magnitude);
+        }
+        tally[1] += (to - from) - nonZero;
+        if (largest >= SORTABLE_POSITIVE_INFINITY) { // the magnitude bits of +inf
+            for (int i = from; i < to; i++) {
+                tally[0] += Float.isFinite(values[i]) ? 0 : 1;
+            }
+        }
     }
 
     /** The float's bits mapped so that signed int order is float order; its own inverse. */
