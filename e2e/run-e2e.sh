@@ -162,9 +162,9 @@ kcat_send qparams.control -k e2e.metrics.nan <<<'{"op": "reset"}'
 expected_counters=$(printf '%s\n' "batches_applied $((expected + 1))" "dead_letters.control 1" \
     "dead_letters.decode 1" "dead_letters.key 1" "dead_letters.no_rule 0" "dead_letters.nonfinite 1" \
     "dead_letters.observer 1" "dead_letters.size 0" "dead_letters.step 1" "drift_events $drift_events" \
-    "resets 2")
+    "nonfinite_values 1" "resets 2") # the producer's batches are finite (ReLU outputs under reject): 1 NaN above
 counted() { # the counters above, as the reporters serve them now
-    job_counters "$job_id" | grep -E '^(batches_applied|dead_letters\.|drift_events |resets )'
+    job_counters "$job_id" | grep -E '^(batches_applied|dead_letters\.|drift_events |nonfinite_values |resets )'
 }
 counted_as_sent() { [ "$(counted)" = "$expected_counters" ]; }
 # Counters move as the records are processed; the reporters read them on each scrape.

@@ -6,7 +6,9 @@ would, and checks every one against torch itself, bit for bit:
    the rule in --config that matches the tensor, as the job does) with load_state_dict, give exactly
    the record's scale and zero_point through torch's calculate_qparams;
 2. with --sent (the producer's manifest), torch's own observer run over the same batches in the same
-   order has exactly the record's min_val/max_val after `batches` batches.
+   order has exactly the record's min_val/max_val after `batches` batches, and the record's input
+   hygiene fields count that batch as the observer sees it (float32): `values` its elements,
+   `nonfinite` its NaN and infinities, `zeros` its zeros.
 
 Floats are compared as float32 bits (the JSON number read as a double, rounded to float32), with
 NaN == NaN and 0.0 == -0.0. The last line is "consumer: N passed, M failed" (one check per record,
@@ -106,12 +108,16 @@ class Replay:
             yield np.load(os.path.join(self.folder, file), allow_pickle=False)
 
     def state(self, tensor: str, batches: int, make_observer):
+        """(min_val, max_val, (values, nonfinite, zeros) of the batch) after that many batches."""
         if tensor not in self.states:
             obs, states = make_observer(), []
             for array in self._arrays(tensor):
                 if array.size:
                     obs(torch.from_numpy(np.ascontiguousarray(array)))
-                    states.append((obs.min_val.clone(), obs.max_val.clone()))
+                    seen = array.astype(np.float32)  # what the observer reduces (it casts to its float32 buffers)
+                    counts = (int(seen.size), int(np.count_nonzero(~np.isfinite(seen))),
+                              int(np.count_nonzero(seen == 0)))
+                    states.append((obs.min_val.clone(), obs.max_val.clone(), counts))
             self.states[tensor] = states
         states = self.states[tensor]
         return states[batches - 1] if 1 <= batches <= len(states) else None
@@ -154,6 +160,9 @@ def check(record: dict, make_observer, replay) -> str:
         if not same_float32s(min_val, expected[0].numpy()) or not same_float32s(max_val, expected[1].numpy()):
             return (f"min_val/max_val {record['min_val']}/{record['max_val']} != torch's after "
                     f"{record['batches']} batches {expected[0].tolist()}/{expected[1].tolist()}")
+        counts = tuple(record.get(k) for k in ("values", "nonfinite", "zeros"))
+        if counts != expected[2]:
+            return f"values/nonfinite/zeros {counts} != the batch's {expected[2]}"
     return ""
 
 

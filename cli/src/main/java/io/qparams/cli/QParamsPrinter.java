@@ -107,7 +107,8 @@ final class QParamsPrinter implements Runnable {
     /**
      * {@code fc.output #12 min_val=-3.12 max_val=4.56 scale=0.0301 zero_point=104
      * MovingAverageMinMaxObserver/quint8}, with {@code DRIFT drift_ratio=0.31} after the zero point
-     * when the record says {@code "drift": true}.
+     * when the record says {@code "drift": true}, and {@code NONFINITE 3/1024} when the batch held
+     * NaN or infinities (its {@code nonfinite} and {@code values}).
      */
     static String summarize(byte[] json) {
         Map<String, String> fields = new LinkedHashMap<>();
@@ -162,6 +163,11 @@ final class QParamsPrinter implements Runnable {
             if (fields.containsKey("drift_ratio")) {
                 line.append(" drift_ratio=").append(fields.get("drift_ratio"));
             }
+        }
+        String nonFinite = fields.get("nonfinite");
+        if (nonFinite != null && !"0".equals(nonFinite)) {
+            // contract section 7: the batch's NaN and infinities, whatever the policy did with them
+            line.append(" NONFINITE ").append(nonFinite).append('/').append(fields.get("values"));
         }
         line.append("  ").append(fields.get("observer")).append("/").append(fields.get("dtype"));
         return line.toString();

@@ -167,7 +167,8 @@ public final class BatchPipeline {
                                 observer.spec().isPerChannel(),
                                 source)
                         : null;
-        return encoder.encode(tensor, observer.spec(), state, qparams, source, step, drift);
+        return encoder.encode(
+                tensor, observer.spec(), state, qparams, source, step, drift, batch.counts());
     }
 
     /**

@@ -10,6 +10,7 @@ import io.qparams.observers.InvalidBatchException;
 import io.qparams.observers.Observer;
 import io.qparams.observers.ObserverConfig;
 import io.qparams.observers.ObserverState;
+import io.qparams.observers.ValueCounts;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -66,7 +67,7 @@ class BatchPipelineTest {
         BatchMinMax batch =
                 pipeline.decode(
                         rule,
-                        NpyWriter.float32(new long[] {3}, new float[] {-1.5f, 0.25f, 2f}),
+                        NpyWriter.float32(new long[] {4}, new float[] {-1.5f, 0.25f, -0f, 2f}),
                         "application/x-npy");
         byte[] record = pipeline.observe("act.0", rule, state, batch, SOURCE);
 
@@ -80,7 +81,10 @@ class BatchPipelineTest {
                                 observer.spec(),
                                 expected,
                                 observer.calculateQParams(expected),
-                                SOURCE),
+                                SOURCE,
+                                null,
+                                null,
+                                new ValueCounts(4, 0, 1)), // the decoded tensor's counts
                 record);
         assertEquals(1, state.batches());
     }

@@ -1,5 +1,7 @@
 package io.qparams.connectors.records;
 
+import io.qparams.observers.ValueCounts;
+
 import java.util.Arrays;
 
 /**
@@ -13,6 +15,7 @@ import java.util.Arrays;
  * @param scale null when status is "invalid"
  * @param zeroPoint integer zero points, or null (invalid, or float zero points)
  * @param zeroPointFloat float zero points (per_channel_affine_float_qparams), else null
+ * @param counts the applied tensor's values, nonfinite and zeros, or null (pre-reduced stats)
  */
 public record QParamsRecord(
         String tensor,
@@ -31,6 +34,7 @@ public record QParamsRecord(
         float[] scale,
         long[] zeroPoint,
         float[] zeroPointFloat,
+        ValueCounts counts,
         RecordSource source) {
 
     public boolean isOk() {
@@ -61,6 +65,7 @@ public record QParamsRecord(
                 + (zeroPointFloat != null
                         ? Arrays.toString(zeroPointFloat)
                         : Arrays.toString(zeroPoint))
+                + (counts == null ? "" : ", " + counts)
                 + ", source="
                 + source
                 + "}";
@@ -84,6 +89,7 @@ public record QParamsRecord(
         float[] scale;
         long[] zeroPoint;
         float[] zeroPointFloat;
+        ValueCounts counts;
         RecordSource source;
 
         QParamsRecord build() {
@@ -104,6 +110,7 @@ public record QParamsRecord(
                     scale,
                     zeroPoint,
                     zeroPointFloat,
+                    counts,
                     source);
         }
     }

@@ -1,5 +1,7 @@
 package io.qparams.connectors.records;
 
+import io.qparams.observers.ValueCounts;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Collections;
@@ -30,6 +32,9 @@ public final class QParamsRecordDecoder {
                     "step",
                     "world_size",
                     "ranks",
+                    "values",
+                    "nonfinite",
+                    "zeros",
                     "min_val",
                     "max_val",
                     "scale",
@@ -45,6 +50,9 @@ public final class QParamsRecordDecoder {
                     "step",
                     "world_size",
                     "ranks",
+                    "values",
+                    "nonfinite",
+                    "zeros",
                     "drift",
                     "drift_ratio");
 
@@ -102,6 +110,13 @@ public final class QParamsRecordDecoder {
             b.chAxis = (Long) m.get("ch_axis");
             boolean perChannel = b.chAxis != null;
             b.batches = (Long) m.get("batches");
+            if (m.containsKey("values") || m.containsKey("nonfinite") || m.containsKey("zeros")) {
+                b.counts =
+                        new ValueCounts(
+                                (Long) m.get("values"),
+                                (Long) m.get("nonfinite"),
+                                (Long) m.get("zeros"));
+            }
             b.minVal = floats(m.get("min_val"), perChannel);
             b.maxVal = floats(m.get("max_val"), perChannel);
             if (m.get("scale") != null) {

@@ -4,6 +4,7 @@ import io.qparams.observers.Drift;
 import io.qparams.observers.ObserverSpec;
 import io.qparams.observers.ObserverState;
 import io.qparams.observers.QParams;
+import io.qparams.observers.ValueCounts;
 
 import java.util.IdentityHashMap;
 import java.util.Map;
@@ -36,12 +37,13 @@ public final class QParamsRecordEncoder {
             ObserverState state,
             QParams qparams,
             RecordSource source) {
-        return encode(tensor, spec, state, qparams, source, null, null);
+        return encode(tensor, spec, state, qparams, source, null, null, null);
     }
 
     /**
      * @param step the data-parallel step the update merged, or null for a record of one batch
      * @param drift the drift rule's verdict, or null for a record without drift fields
+     * @param counts what the applied tensor held (values, nonfinite, zeros), or null for stats
      */
     public byte[] encode(
             String tensor,
@@ -50,7 +52,8 @@ public final class QParamsRecordEncoder {
             QParams qparams,
             RecordSource source,
             MergedStep step,
-            Drift drift) {
+            Drift drift,
+            ValueCounts counts) {
         JsonBytes g = out;
         g.reset();
         g.ascii("{\"tensor\":").string(tensor);
@@ -66,6 +69,11 @@ public final class QParamsRecordEncoder {
             g.ascii(",\"step\":").number(step.step());
             g.ascii(",\"world_size\":").number(step.worldSize());
             g.ascii(",\"ranks\":").number(step.ranks());
+        }
+        if (counts != null) {
+            g.ascii(",\"values\":").number(counts.values());
+            g.ascii(",\"nonfinite\":").number(counts.nonFinite());
+            g.ascii(",\"zeros\":").number(counts.zeros());
         }
         g.ascii(",\"min_val\":");
         writeFloats(g, state.minVal(), perChannel);

@@ -54,6 +54,9 @@ public final class DecodeAndReduce extends ProcessFunction<KafkaInput, TensorEve
             int rule = pipeline.ruleFor(tensor);
             stage = Refusal.DECODE;
             BatchMinMax batch = pipeline.decode(rule, record.value, record.contentType);
+            if (batch != null && batch.counts() != null) {
+                metrics.nonfiniteValues(batch.counts().nonFinite());
+            }
             if (step != null) {
                 // An empty shard still counts: its rank has arrived for the step.
                 out.collect(TensorEvent.shard(tensor, rule, batch, step, record));
@@ -62,6 +65,9 @@ public final class DecodeAndReduce extends ProcessFunction<KafkaInput, TensorEve
                 out.collect(TensorEvent.batch(tensor, rule, batch, record));
             }
         } catch (InvalidBatchException e) {
+            if (e.counts() != null) {
+                metrics.nonfiniteValues(e.counts().nonFinite()); // refused for them, but seen
+            }
             metrics.deadLetter(
                     stage == Refusal.DECODE
                             ? Refusal.ofDecode(e, record.value, maxBatchBytes)

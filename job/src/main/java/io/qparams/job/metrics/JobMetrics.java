@@ -140,7 +140,11 @@ public final class JobMetrics {
         deadLetters[why.ordinal()].inc();
     }
 
-    /** {@code nonfinite_values}: NaN and infinite values in a batch the job decoded. */
+    /**
+     * {@code nonfinite_values}: NaN and infinite values in a tensor the job decoded, whether the
+     * {@code nonfinite} policy then applied, ignored or refused them (the sum of the records'
+     * {@code nonfinite} fields, plus those of the refused batches).
+     */
     public void nonfiniteValues(long n) {
         nonfiniteValues.inc(n);
     }

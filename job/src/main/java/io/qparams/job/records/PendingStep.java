@@ -1,6 +1,7 @@
 package io.qparams.job.records;
 
 import io.qparams.observers.BatchMinMax;
+import io.qparams.observers.ValueCounts;
 
 import java.util.Arrays;
 import java.util.Objects;
@@ -29,6 +30,13 @@ public final class PendingStep {
     float[] min;
 
     float[] max;
+
+    /**
+     * The shards' counts added up ({@link ValueCounts}: values, non-finite, zeros), or null once a
+     * shard with values but without counts (pre-reduced stats) has arrived, or when restored from a
+     * version 1 state that did not keep them.
+     */
+    ValueCounts counts = ValueCounts.NONE;
 
     /** Why the step cannot be applied (its shards do not fit together), or null. */
     String refusal;
@@ -76,7 +84,12 @@ public final class PendingStep {
         sourceTopic = shard.sourceTopic;
         sourcePartition = shard.sourcePartition;
         sourceOffset = shard.sourceOffset;
-        if (!shard.hasValues() || refusal != null) {
+        if (refusal != null) {
+            return;
+        }
+        ValueCounts shardCounts = shard.counts();
+        counts = counts == null || shardCounts == null ? null : counts.plus(shardCounts);
+        if (!shard.hasValues()) {
             return;
         }
         if (min == null) {
@@ -119,14 +132,19 @@ public final class PendingStep {
         return refusal;
     }
 
-    /** The merged shards as one batch, or null when every shard was empty (nothing to apply). */
+    /**
+     * The merged shards as one batch, with their counts added up when every shard had them; null
+     * when every shard was empty (nothing to apply).
+     */
     public BatchMinMax batch() {
         if (min == null) {
             return null;
         }
-        return perChannel
-                ? BatchMinMax.perChannel(min.clone(), max.clone())
-                : BatchMinMax.perTensor(min[0], max[0]);
+        BatchMinMax batch =
+                perChannel
+                        ? BatchMinMax.perChannel(min.clone(), max.clone())
+                        : BatchMinMax.perTensor(min[0], max[0]);
+        return batch.withCounts(counts);
     }
 
     /** The ranks that have not arrived, as "2, 3" (the first ten, then "..."). */
@@ -173,6 +191,7 @@ public final class PendingStep {
                 && Arrays.equals(arrived, p.arrived)
                 && Arrays.equals(min, p.min)
                 && Arrays.equals(max, p.max)
+                && Objects.equals(counts, p.counts)
                 && Objects.equals(refusal, p.refusal)
                 && Objects.equals(sourceTopic, p.sourceTopic);
     }

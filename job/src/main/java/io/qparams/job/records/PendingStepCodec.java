@@ -1,6 +1,7 @@
 package io.qparams.job.records;
 
 import io.qparams.connectors.records.StepHeaders;
+import io.qparams.observers.ValueCounts;
 
 import java.io.DataInput;
 import java.io.DataOutput;
@@ -16,14 +17,20 @@ import java.io.IOException;
  *            | u8 flags (1: has values, 2: per-channel, 4: refused)
  *            | [has values: i32 n | n x f32 min (raw bits) | n x f32 max (raw bits)]
  *            | [refused: UTF reason] | UTF source topic | i32 source partition | i64 source offset
+ * version 2: as version 1, with flag 8 (has counts) and, after the max vector,
+ *            [has counts: i64 values | i64 non-finite | i64 zeros]
  * </pre>
+ *
+ * A version 1 step (saved before the records counted values) reads back without counts: its record
+ * then has no {@code values}, {@code nonfinite} and {@code zeros}.
  */
 public final class PendingStepCodec {
-    public static final int CURRENT_VERSION = 1;
+    public static final int CURRENT_VERSION = 2;
 
     private static final int HAS_VALUES = 1;
     private static final int PER_CHANNEL = 2;
     private static final int REFUSED = 4;
+    private static final int HAS_COUNTS = 8;
 
     /** Far beyond any channel count; guards against allocating from a corrupt length. */
     static final int MAX_CHANNELS = 1 << 24;
@@ -43,7 +50,8 @@ public final class PendingStepCodec {
         int flags =
                 (p.min != null ? HAS_VALUES : 0)
                         | (p.perChannel ? PER_CHANNEL : 0)
-                        | (p.refusal != null ? REFUSED : 0);
+                        | (p.refusal != null ? REFUSED : 0)
+                        | (p.counts != null ? HAS_COUNTS : 0);
         out.writeByte(flags);
         if (p.min != null) {
             out.writeInt(p.min.length);
@@ -53,6 +61,11 @@ public final class PendingStepCodec {
             for (float v : p.max) {
                 out.writeInt(Float.floatToRawIntBits(v));
             }
+        }
+        if (p.counts != null) {
+            out.writeLong(p.counts.values());
+            out.writeLong(p.counts.nonFinite());
+            out.writeLong(p.counts.zeros());
         }
         if (p.refusal != null) {
             out.writeUTF(p.refusal);
@@ -64,7 +77,7 @@ public final class PendingStepCodec {
 
     public static PendingStep read(DataInput in) throws IOException {
         int version = in.readUnsignedByte();
-        if (version != 1) {
+        if (version != 1 && version != 2) {
             throw new IOException(
                     "unknown pending step version "
                             + version
@@ -99,6 +112,14 @@ public final class PendingStepCodec {
             }
             for (int i = 0; i < n; i++) {
                 p.max[i] = Float.intBitsToFloat(in.readInt());
+            }
+        }
+        p.counts = null;
+        if (version >= 2 && (flags & HAS_COUNTS) != 0) {
+            try {
+                p.counts = new ValueCounts(in.readLong(), in.readLong(), in.readLong());
+            } catch (IllegalArgumentException e) {
+                throw new IOException("corrupt pending step: " + e.getMessage());
             }
         }
         if ((flags & REFUSED) != 0) {

@@ -3,6 +3,7 @@ package io.qparams.job.records;
 import io.qparams.connectors.kafka.KafkaInput;
 import io.qparams.connectors.records.StepHeaders;
 import io.qparams.observers.BatchMinMax;
+import io.qparams.observers.ValueCounts;
 
 /**
  * What crosses the network to the keyed observer: a batch reduced to its min/max vectors (never the
@@ -29,6 +30,15 @@ public class TensorEvent {
     public boolean perChannel;
     public float[] min;
     public float[] max;
+
+    /**
+     * What the decoded tensor held ({@link ValueCounts}); {@code values} is -1 when nothing is
+     * known (pre-reduced stats, resets).
+     */
+    public long values = -1;
+
+    public long nonFinite;
+    public long zeros;
     public String sourceTopic;
     public int sourcePartition;
     public long sourceOffset;
@@ -42,6 +52,12 @@ public class TensorEvent {
         e.perChannel = batch.isPerChannel();
         e.min = batch.min();
         e.max = batch.max();
+        ValueCounts counts = batch.counts();
+        if (counts != null) {
+            e.values = counts.values();
+            e.nonFinite = counts.nonFinite();
+            e.zeros = counts.zeros();
+        }
         e.setSource(source);
         return e;
     }
@@ -62,6 +78,7 @@ public class TensorEvent {
             e.rule = rule;
             e.min = new float[0];
             e.max = new float[0];
+            e.values = 0; // an empty tensor: it held nothing
             e.setSource(source);
         }
         e.step = step.step();
@@ -96,11 +113,21 @@ public class TensorEvent {
         return min.length > 0;
     }
 
-    /** The reduced batch; its vectors are fresh copies only where BatchMinMax copies them. */
+    /** What the tensor held, or null when nothing is known. */
+    public ValueCounts counts() {
+        return values < 0 ? null : new ValueCounts(values, nonFinite, zeros);
+    }
+
+    /**
+     * The reduced batch, with its counts; its vectors are fresh copies only where BatchMinMax
+     * copies them.
+     */
     public BatchMinMax toBatch() {
-        return perChannel
-                ? BatchMinMax.perChannel(min, max)
-                : BatchMinMax.perTensor(min[0], max[0]);
+        BatchMinMax batch =
+                perChannel
+                        ? BatchMinMax.perChannel(min, max)
+                        : BatchMinMax.perTensor(min[0], max[0]);
+        return batch.withCounts(counts());
     }
 
     @Override

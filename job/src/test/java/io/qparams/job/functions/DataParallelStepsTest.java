@@ -11,6 +11,7 @@ import io.qparams.job.testutil.QParamsAssertions;
 import io.qparams.observers.BatchMinMax;
 import io.qparams.observers.Observer;
 import io.qparams.observers.ObserverState;
+import io.qparams.observers.ValueCounts;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
@@ -19,6 +20,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -157,6 +159,30 @@ class DataParallelStepsTest extends StepsHarness {
         assertEquals(1, records().size());
         shard(ACT, 1, 2, 0, 1.0f);
         assertTrue(deadLetters().get(0).reason.contains("after step 1 was applied"));
+    }
+
+    /**
+     * The step's record counts what all its shards held (CONTRACT section 3: values, nonfinite,
+     * zeros), across a failover in the middle of the step (the pending step's state keeps the
+     * counts); a shard of pre-reduced stats, which carry no counts, leaves them out.
+     */
+    @Test
+    void aStepsRecordCountsTheValuesOfAllItsShards() throws Exception {
+        open(IncompleteSteps.APPLY);
+        shard(ACT, 0, 3, 0, reduce(-1, 0, 2).withCounts(new ValueCounts(3, 0, 1)));
+        shard(ACT, 0, 3, 1, (float[]) null); // an empty shard: it held nothing
+        snapshotAndRestore(IncompleteSteps.APPLY);
+        shard(ACT, 0, 3, 2, reduce(0, 0.5f).withCounts(new ValueCounts(6, 4, 1)));
+        JsonNode record = records().get(0);
+        assertEquals(9, record.get("values").asLong());
+        assertEquals(4, record.get("nonfinite").asLong());
+        assertEquals(2, record.get("zeros").asLong());
+
+        shard(ACT, 1, 2, 0, reduce(1, 2).withCounts(new ValueCounts(2, 0, 0)));
+        shard(ACT, 1, 2, 1, reduce(3, 4)); // stats: no counts
+        JsonNode second = records().get(1);
+        assertEquals(1, second.get("step").asLong());
+        assertFalse(second.has("values") || second.has("nonfinite") || second.has("zeros"));
     }
 
     @Test
