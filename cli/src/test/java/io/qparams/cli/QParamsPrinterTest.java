@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The one-line summary of a record that {@code --print text} and {@code tail} print. */
+/** The one-line summary of a record that {@code --print summary} and a piped {@code tail} print. */
 class QParamsPrinterTest {
     private static String summarize(String counts) {
         String record =
