@@ -125,6 +125,13 @@ final class JsonBytes {
 
     /** A float32 as {@link FloatJson} writes it: a number, or "NaN"/"Infinity"/"-Infinity". */
     JsonBytes floatValue(float f) {
+        // Most floats of a record: their text written in place, no String (ShortestFloat32).
+        ensure(ShortestFloat32.MAX_CHARS);
+        int end = ShortestFloat32.write(f, buf, len);
+        if (end >= 0) {
+            len = end;
+            return this;
+        }
         String number = FloatJson.number(f);
         return number != null ? ascii(number) : string(FloatJson.nonFinite(f));
     }
