@@ -6,6 +6,8 @@ import com.fasterxml.jackson.core.io.schubfach.FloatToDecimal;
 /**
  * float32 values as JSON text that gives the exact bits back when read as a double and rounded to
  * float32 (CONTRACT section 3). Non-finite values are the strings "NaN", "Infinity", "-Infinity".
+ * The encoders write most floats with {@link ShortestFloat32} instead, straight into their buffer:
+ * the same text, checked float by float against {@link #number}.
  */
 public final class FloatJson {
     private FloatJson() {}
