@@ -1,4 +1,4 @@
-"""Unit tests of bench/topics.py's pure parts (the steady rate, the thread kinds): no broker needed.
+"""Unit tests of bench/topics.py's parts that need no broker (the steady rate, the thread kinds, page faults).
 
   /usr/bin/python3 -m unittest bench/test_topics.py        (from the repository root)
 """
@@ -49,6 +49,17 @@ class ThreadKindTest(unittest.TestCase):
         self.assertEqual("tasks", topics.thread_kind("observe -> outp"))
         self.assertEqual("tasks", topics.thread_kind("Source: input -"))
         self.assertEqual("other", topics.thread_kind("flink-pekko.act"))
+
+
+class MinorFaultsTest(unittest.TestCase):
+    def test_first_touch_of_fresh_pages_counts(self):
+        # 64 MiB from a fresh mapping: writing one byte a page touches each page for the first time.
+        pages = 16384
+        before = topics.minor_faults(os.getpid())
+        buf = bytearray(pages * 4096)
+        for i in range(0, len(buf), 4096):
+            buf[i] = 1
+        self.assertGreaterEqual(topics.minor_faults(os.getpid()) - before, pages // 2)
 
 
 if __name__ == "__main__":

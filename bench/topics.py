@@ -53,6 +53,14 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def minor_faults(pid):
+    """Minor page faults of the process so far: each is a first touch of a page the kernel then
+    zeroes. A JVM whose heap keeps growing faults on every fresh page it allocates into, and on
+    this machine (a paravirtualized VM) a fault costs ~16 µs of system time (BENCHMARKS.md)."""
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[7])
+
+
 # Kinds of the job's threads, by the 15-character name Linux keeps (/proc/PID/task/TID/comm): the
 # job's own tasks (QParamsJob's operator and source names), the Kafka clients' threads, the JIT
 # compilers, the garbage collector, and the rest (Flink's runtime: RPC, output flushers, timers).
@@ -102,7 +110,8 @@ def wait(a):
             now = time.monotonic()
             cpu = cpu_seconds(a.pid) if a.pid and alive(a.pid) else None
             if first is None and n > 0:
-                first = (n, cpu, cpu_by_thread_kind(a.pid) if cpu is not None else {})
+                first = (n, cpu, cpu_by_thread_kind(a.pid) if cpu is not None else {},
+                         minor_faults(a.pid) if cpu is not None else None)
             if n >= a.count:
                 result = {"records": n}
                 if first and cpu is not None and first[1] is not None and n > first[0]:
@@ -115,6 +124,7 @@ def wait(a):
                     result["cpu_us_per_record_by_thread"] = {
                         k: round((kinds[k] - first[2].get(k, 0.0)) * 1e6 / (n - first[0]), 2)
                         for k in sorted(kinds)}
+                    result["minor_faults_per_record"] = round((minor_faults(a.pid) - first[3]) / (n - first[0]), 2)
                 print(json.dumps(result))
                 return 0
             if n != seen:

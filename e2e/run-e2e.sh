@@ -240,6 +240,25 @@ if [ -n "$torch_job" ]; then
     check "torch job cancelled" test $? = 0
 fi
 
+# ---- bin/qparams run's JVM: a fixed heap touched at start-up (QPARAMS_RUN_HEAP, docs/operations.md) ----
+# The flags the JVM settled on, as -XX:+PrintCommandLineFlags prints them (one line, before the help).
+run_jvm_flags() { # QPARAMS_RUN_HEAP value, or "" for unset
+    QPARAMS_RUN_HEAP=$1 QPARAMS_JAVA_OPTS=-XX:+PrintCommandLineFlags bin/qparams run --help 2>/dev/null | head -n 1
+}
+flags=$(run_jvm_flags "")
+check "qparams run: a 1 GiB heap, fixed and pre-touched, by default ($flags)" \
+    grep -q -- '-XX:+AlwaysPreTouch .*-XX:InitialHeapSize=1073741824 .*-XX:MaxHeapSize=1073741824 ' <<<"$flags"
+flags=$(run_jvm_flags 512m)
+check "qparams run: QPARAMS_RUN_HEAP=512m sets both sizes" \
+    grep -q -- '-XX:InitialHeapSize=536870912 .*-XX:MaxHeapSize=536870912 ' <<<"$flags"
+flags=$(run_jvm_flags jvm)
+check "qparams run: QPARAMS_RUN_HEAP=jvm leaves the heap to the JVM (no pre-touch)" \
+    test -n "$flags" -a "${flags/AlwaysPreTouch/}" = "$flags"
+heap_err=$(QPARAMS_RUN_HEAP=lots bin/qparams run --help 2>&1 >/dev/null)
+heap_status=$?
+check "qparams run: QPARAMS_RUN_HEAP=lots is refused with exit 2 and one line ($heap_err)" \
+    test "$heap_status" = 2 -a "$(wc -l <<<"$heap_err")" = 1
+
 # ---- stop everything and check that nothing is left ----
 servers_stop
 check "cluster and broker stopped" servers_stopped
