@@ -177,3 +177,27 @@ flame_graphs() { # log_file name title
         say "  profile of $2 failed (see $logs/clients.log)"
     fi
 }
+
+# A fresh broker place and a running broker: refuses a BENCH_VAR_DIR it did not make, wipes the place,
+# builds bin/qparams if needed, starts the broker; cleanup (on exit) stops what was started.
+# var/bench is these scripts'; a folder BENCH_VAR_DIR names is wiped only when one of them made it
+# (it carries a .bench marker) or it is empty, never one named by mistake.
+start_bench() { # script name, for the refusal
+    if [ -n "${BENCH_VAR_DIR:-}" ] && [ -e "$QPARAMS_VAR_DIR" ] && [ ! -e "$QPARAMS_VAR_DIR/.bench" ] &&
+        [ -n "$(ls -A "$QPARAMS_VAR_DIR")" ]; then
+        echo "$1: $QPARAMS_VAR_DIR is not empty and was not made by bench/run or bench/ab: set BENCH_VAR_DIR to a new folder" >&2
+        exit 1
+    fi
+    trap cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    "$root/bin/kafka-broker" stop # a broker left behind by an interrupted earlier run
+    rm -rf "$QPARAMS_VAR_DIR"
+    mkdir -p "$logs"
+    touch "$QPARAMS_VAR_DIR/.bench"
+    : >"$results"
+    say "building bin/qparams if needed (first use) ..."
+    run_to /dev/null "$root/bin/qparams" run --help ||
+        { tail -n 30 "$logs/clients.log" >&2; fail "bin/qparams does not build"; }
+    "$root/bin/kafka-broker" start || fail "the broker did not start"
+}
